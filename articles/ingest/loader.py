@@ -1,0 +1,312 @@
+"""Write parsed item records to the database in few, bulk queries.
+
+A batch is processed in chunks; each chunk is one transaction, so an interrupted
+import leaves whole items or nothing, and a re-run picks up where it stopped.
+Should the bulk write of a chunk fail, the chunk is retried file by file so that
+one bad file cannot take the good ones with it.
+"""
+
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, field
+from datetime import datetime
+
+from django.db import DatabaseError, transaction
+from django.db.models.functions import Lower
+from django.utils import timezone
+from django.utils.text import slugify
+
+from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
+from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from providers.models import Provider
+
+CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
+
+# Upstream fields an import refreshes on every change of the file.
+UPSTREAM_FIELDS = [
+    "web_url", "title", "excerpt", "category", "type", "published_at", "original_url", "amp_url",
+    "cdn_amp_url", "heat", "provider", "secured", "extra", "source_published",
+    "source_path", "content_hash", "last_imported_at",
+]  # fmt: skip
+
+
+@dataclass(slots=True)
+class FileOutcome:
+    path: str
+    status: str
+    errors: list[str] = field(default_factory=list)
+    warnings: list[str] = field(default_factory=list)
+    article_id: int | None = None
+
+
+@dataclass(slots=True)
+class _Item:
+    """A parsed record on its way to the database."""
+
+    result: ParseResult
+    key: str
+    record: ItemRecord = field(init=False)
+
+    def __post_init__(self):
+        self.record = self.result.record
+
+    @property
+    def rank(self) -> tuple[datetime, str]:
+        # Several files with one identity: the newest story wins, then the later path.
+        return (self.record.published_at, self.result.path)
+
+
+def write_results(
+    results: Iterable[ParseResult], *, trust_published: bool = False, dry_run: bool = False
+) -> list[FileOutcome]:
+    """Load one chunk of parse results; returns one outcome per file, in input order."""
+    results = list(results)
+    try:
+        with transaction.atomic():
+            outcomes = _write(results, trust_published)
+            if dry_run:
+                transaction.set_rollback(True)
+        return outcomes
+    except DatabaseError:
+        if len(results) == 1:
+            raise
+    # The bulk write failed as a whole: isolate the culprit by writing file by file.
+    outcomes = []
+    for result in results:
+        try:
+            outcomes.extend(write_results([result], trust_published=trust_published, dry_run=dry_run))
+        except DatabaseError as exc:
+            message = f"{result.path}: database: {str(exc).strip().splitlines()[0]}"
+            outcomes.append(FileOutcome(result.path, FAILED, [message], [str(w) for w in result.warnings]))
+    return outcomes
+
+
+def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcome]:
+    outcomes: dict[str, FileOutcome] = {}
+    winners: dict[str, _Item] = {}
+    for result in results:
+        warnings = [str(w) for w in result.warnings]
+        if not result.ok:
+            outcomes[result.path] = FileOutcome(result.path, FAILED, [str(e) for e in result.errors], warnings)
+            continue
+        outcomes[result.path] = FileOutcome(result.path, UNCHANGED, [], warnings)
+        item = _Item(result, url_identity_hash(result.record.web_url))
+        other = winners.get(item.key)
+        if other is None or item.rank > other.rank:
+            winners[item.key] = item
+            if other is not None:
+                _supersede(outcomes[other.result.path], item.result.path)
+        else:
+            _supersede(outcomes[result.path], other.result.path)
+
+    existing = {
+        row["web_url_hash"]: row
+        for row in Article.objects.filter(web_url_hash__in=winners).values(
+            "id", "web_url_hash", "content_hash", "source_path", "published_at", "quality", "published",
+            "editor_locked",
+        )
+    }  # fmt: skip
+    creates, updates = [], []
+    for key, item in winners.items():
+        row = existing.get(key)
+        outcome = outcomes[item.result.path]
+        if row is None:
+            creates.append(item)
+            outcome.status = CREATED
+        elif row["source_path"] != item.result.path and (row["published_at"], row["source_path"]) > item.rank:
+            _supersede(outcome, row["source_path"])
+        elif row["content_hash"] == item.result.content_hash and not (
+            trust_published and "published" not in row["editor_locked"] and row["published"] != item.record.published
+        ):
+            outcome.article_id = row["id"]
+        else:
+            updates.append((item, row))
+            outcome.status = UPDATED
+    if not creates and not updates:
+        return list(outcomes.values())
+
+    now = timezone.now()
+    written = creates + [item for item, _ in updates]
+    providers = _provider_ids([item.record for item in written])
+    topics = _topic_ids({name for item in written for name in item.record.topics})
+
+    new_articles = [_article(item, providers, trust_published, now) for item in creates]
+    for article in new_articles:
+        article.first_imported_at = now
+    Article.objects.bulk_create(new_articles)
+
+    changed = []
+    for item, row in updates:
+        article = _article(item, providers, trust_published, now)
+        article.id = row["id"]
+        locked = set(row["editor_locked"])
+        if "quality" in locked:
+            article.quality = row["quality"]
+        if "published" in locked or not trust_published:
+            article.published = row["published"]
+        changed.append((article, locked))
+    if changed:
+        Article.objects.bulk_update([a for a, _ in changed], [*UPSTREAM_FIELDS, "quality", "published"])
+        ids = [a.id for a, _ in changed]
+        Image.objects.filter(article_id__in=ids).delete()
+        Image.objects.filter(related_link__article_id__in=ids).delete()
+        RelatedLink.objects.filter(article_id__in=ids).delete()
+        Article.topics.through.objects.filter(
+            article_id__in=[a.id for a, locked in changed if "topics" not in locked]
+        ).delete()
+
+    _write_children(
+        [(a, item) for a, item in zip(new_articles, creates, strict=True)]
+        + [(a, item) for (a, _), (item, _) in zip(changed, updates, strict=True)],
+        {a.id for a, locked in changed if "topics" in locked},
+        providers,
+        topics,
+    )
+    for article, item in zip(new_articles + [a for a, _ in changed], written, strict=True):
+        outcomes[item.result.path].article_id = article.id
+    return list(outcomes.values())
+
+
+def _supersede(outcome: FileOutcome, winner_path: str) -> None:
+    outcome.status = DUPLICATE
+    outcome.warnings.append(f"{outcome.path}: webUrl: same identity as {winner_path}, which takes precedence")
+
+
+def _article(item: _Item, providers: dict[str, int], trust_published: bool, now: datetime) -> Article:
+    r = item.record
+    return Article(
+        web_url=r.web_url,
+        web_url_hash=item.key,
+        slug=_slug(r.title, item.key),
+        title=r.title,
+        excerpt=r.excerpt,
+        category=r.category,
+        type=r.type,
+        published_at=r.published_at,
+        original_url=r.original_url,
+        amp_url=r.amp_url,
+        cdn_amp_url=r.cdn_amp_url,
+        heat=r.heat,
+        quality=r.quality,
+        provider_id=providers[r.provider.domain] if r.provider else None,
+        secured=r.secured,
+        extra=r.extra,
+        source_published=r.published,
+        published=bool(trust_published and r.published),
+        source_path=item.result.path,
+        content_hash=item.result.content_hash,
+        last_imported_at=now,
+    )
+
+
+def _slug(title: str, key: str) -> str:
+    # The identity hash keeps slugs unique and stable; titles alone repeat across outlets.
+    return f"{slugify(title)[:80].strip('-') or 'story'}-{key[:10]}"
+
+
+def _write_children(
+    pairs: list[tuple[Article, _Item]], topics_locked: set[int], providers: dict[str, int], topics: dict[str, int]
+) -> None:
+    links, link_images, images, topic_rows = [], [], [], []
+    Through = Article.topics.through
+    for article, item in pairs:
+        r = item.record
+        images += _images(r.images, article_id=article.id)
+        if article.id not in topics_locked:
+            topic_rows += [Through(article_id=article.id, topic_id=topics[name.casefold()]) for name in r.topics]
+        for position, rel in enumerate(r.related):
+            links.append(
+                RelatedLink(
+                    article_id=article.id,
+                    position=position,
+                    web_url=rel.web_url,
+                    title=rel.title,
+                    excerpt=rel.excerpt,
+                    published_at=rel.published_at,
+                    original_url=rel.original_url,
+                    amp_url=rel.amp_url,
+                    cdn_amp_url=rel.cdn_amp_url,
+                    category=rel.category,
+                    type=rel.type,
+                    quality=rel.quality,
+                    heat=rel.heat,
+                    provider_id=providers[rel.provider.domain] if rel.provider else None,
+                    extra=rel.extra,
+                )
+            )
+            link_images.append(rel.images)
+    RelatedLink.objects.bulk_create(links, batch_size=2000)
+    for link, records in zip(links, link_images, strict=True):
+        images += _images(records, related_link_id=link.id)
+    Image.objects.bulk_create(images, batch_size=2000)
+    Through.objects.bulk_create(topic_rows, batch_size=2000, ignore_conflicts=True)
+
+
+def _images(records: list[ImageRecord], **owner) -> list[Image]:
+    return [
+        Image(
+            url=r.url, position=i, width=r.width, height=r.height, title=r.title, is_cached=r.is_cached,
+            extra=r.extra, **owner,
+        )
+        for i, r in enumerate(records)
+    ]  # fmt: skip
+
+
+def _provider_ids(records: list[ItemRecord]) -> dict[str, int]:
+    """Domain -> id, creating providers (with their logos) that the database does not know yet."""
+    seen: dict[str, ProviderRecord] = {}
+    for r in records:
+        for p in [r.provider, *(rel.provider for rel in r.related)]:
+            if p is not None and (p.domain not in seen or (p.images and not seen[p.domain].images)):
+                seen[p.domain] = p
+    ids = dict(Provider.objects.filter(domain__in=seen).values_list("domain", "id"))
+    missing = [seen[d] for d in seen if d not in ids]
+    if missing:
+        # A provider's name is set once, here or by import_taxonomy; editors own it afterwards.
+        Provider.objects.bulk_create(
+            [Provider(domain=p.domain, name=p.name, extra=p.extra) for p in missing], ignore_conflicts=True
+        )
+        created = dict(Provider.objects.filter(domain__in=[p.domain for p in missing]).values_list("domain", "id"))
+        ids.update(created)
+        has_logo = set(Image.objects.filter(provider_id__in=created.values()).values_list("provider_id", flat=True))
+        Image.objects.bulk_create(
+            [
+                img
+                for p in missing
+                if ids[p.domain] not in has_logo
+                for img in _images(p.images, provider_id=ids[p.domain])
+            ]
+        )
+    return ids
+
+
+def _topic_ids(names: set[str]) -> dict[str, int]:
+    """Casefolded name -> id; topics are matched case-insensitively and created on first sight."""
+    wanted = {name.casefold(): name for name in sorted(names)}
+    if not wanted:
+        return {}
+    ids = {
+        name.casefold(): pk
+        for pk, name in Topic.objects.annotate(lname=Lower("name"))
+        .filter(lname__in={n.lower() for n in wanted.values()})
+        .values_list("id", "name")
+    }
+    for folded, name in wanted.items():
+        if folded not in ids:
+            ids[folded] = ensure_topic(name).id
+    return ids
+
+
+def ensure_topic(name: str, **defaults) -> Topic:
+    existing = Topic.objects.annotate(lname=Lower("name")).filter(lname=name.lower()).first()
+    if existing:
+        return existing
+    base = slugify(name)[:100] or "topic"
+    slug, n = base, 1
+    while Topic.objects.filter(slug=slug).exists():
+        n += 1
+        slug = f"{base}-{n}"
+    with transaction.atomic():
+        return Topic.objects.create(name=name, slug=slug, **defaults)
+
+
+ProgressCallback = Callable[[FileOutcome], None]

@@ -1,0 +1,98 @@
+"""Safe loading of YAML front matter: bounded, alias-free, tag-free, strict UTF-8."""
+
+import re
+
+import yaml
+
+MAX_FILE_BYTES = 1024 * 1024  # real items are ~1-20 KB; a megabyte is a broken or hostile file
+MAX_DEPTH = 12  # the item format nests 5 levels (related -> provider -> images -> entry)
+
+FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+
+# A cheap pre-check: anchors/aliases/tags can only start where a YAML token starts.
+# Quoted text may trip it too, which only costs a switch to the strict (slower) loader.
+_SUSPECT_TOKEN = re.compile(r"(?:^|[\s\[\]{},:-])[&*]", re.MULTILINE)
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.MULTILINE | re.DOTALL)
+_CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
+
+
+class FrontMatterError(ValueError):
+    def __init__(self, field: str, reason: str):
+        super().__init__(f"{field}: {reason}")
+        self.field = field
+        self.reason = reason
+
+
+class StrictLoader(yaml.SafeLoader):
+    """SafeLoader that refuses aliases and anchors: no billion-laughs, no shared mutable nodes."""
+
+    def compose_node(self, parent, index):
+        if self.check_event(yaml.AliasEvent):
+            event = self.peek_event()
+            raise FrontMatterError("yaml", f"aliases are not allowed (line {event.start_mark.line + 1})")
+        event = self.peek_event()
+        if getattr(event, "anchor", None) is not None:
+            raise FrontMatterError("yaml", f"anchors are not allowed (line {event.start_mark.line + 1})")
+        return super().compose_node(parent, index)
+
+
+def decode(data: bytes) -> str:
+    """Strict UTF-8; a BOM and CRLF line endings are accepted."""
+    if len(data) > MAX_FILE_BYTES:
+        raise FrontMatterError("file", f"too large ({len(data)} bytes, limit {MAX_FILE_BYTES})")
+    try:
+        text = data.decode("utf-8-sig")
+    except UnicodeDecodeError as exc:
+        raise FrontMatterError(
+            "file", f"not valid UTF-8 (byte 0x{data[exc.start]:02x} at offset {exc.start})"
+        ) from None
+    return text.replace("\r\n", "\n").replace("\r", "\n")
+
+
+def split_front_matter(text: str) -> str:
+    match = _FRONT_MATTER.match(text)
+    if match is None:
+        raise FrontMatterError("front matter", "must start with a '---' line and end with another '---' line")
+    return match.group(1)
+
+
+def load_mapping(source: str) -> tuple[dict, int]:
+    """Load one YAML document that must be a mapping, with every safety bound applied.
+
+    Returns the mapping and how many raw control characters were stripped first
+    (YAML refuses them, and they carry no meaning in a news item).
+    """
+    source, stripped = _CONTROL.subn("", source)
+    loader = StrictLoader if _SUSPECT_TOKEN.search(source) else FastLoader
+    try:
+        value = yaml.load(source, Loader=loader)  # noqa: S506 - both loaders are safe loaders
+    except FrontMatterError:
+        raise
+    except yaml.constructor.ConstructorError as exc:
+        raise FrontMatterError("yaml", f"tag not allowed: {exc.problem}") from None
+    except yaml.MarkedYAMLError as exc:
+        where = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark else ""
+        raise FrontMatterError("yaml", f"invalid YAML: {exc.problem}{where}") from None
+    except yaml.YAMLError as exc:
+        raise FrontMatterError("yaml", f"invalid YAML: {exc}") from None
+    except RecursionError:
+        raise FrontMatterError("yaml", "nesting too deep") from None
+    if not isinstance(value, dict):
+        raise FrontMatterError("front matter", f"must be a mapping, not {type(value).__name__}")
+    if _depth(value) > MAX_DEPTH:
+        raise FrontMatterError("yaml", f"nesting deeper than {MAX_DEPTH} levels")
+    return value, stripped
+
+
+def _depth(value, level: int = 1) -> int:
+    if level > MAX_DEPTH:
+        return level
+    if isinstance(value, dict):
+        return max((_depth(v, level + 1) for v in value.values()), default=level)
+    if isinstance(value, list):
+        return max((_depth(v, level + 1) for v in value), default=level)
+    return level
+
+
+def load_front_matter(data: bytes) -> tuple[dict, int]:
+    return load_mapping(split_front_matter(decode(data)))

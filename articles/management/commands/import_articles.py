@@ -1,0 +1,85 @@
+import json
+import os
+import sys
+import time
+
+from django.core.management.base import BaseCommand, CommandError
+from tqdm import tqdm
+
+from articles.ingest.batch import find_item_files, import_batch
+from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED
+
+
+class Command(BaseCommand):
+    help = "Import news item files (Markdown with YAML front matter); re-imports update, never duplicate."
+
+    def add_arguments(self, parser):
+        parser.add_argument("paths", nargs="+", help="Item files and/or directories (searched recursively for *.md).")
+        parser.add_argument("--dry-run", action="store_true", help="Validate and report; write nothing.")
+        parser.add_argument("--report", metavar="FILE", help="Write a JSON report: per-file status and errors.")
+        parser.add_argument(
+            "--trust-published", action="store_true", help="Apply the files' `published` flags (restores, migrations)."
+        )
+        parser.add_argument("--base-url", default="", help="Resolve site-relative image paths (`/assets/...`) here.")
+        parser.add_argument(
+            "--jobs", type=int, default=os.cpu_count() or 1, help="Parser processes (default: one per core)."
+        )
+
+    def handle(self, *args, **options):
+        try:
+            files = find_item_files(options["paths"])
+        except FileNotFoundError as exc:
+            raise CommandError(str(exc), returncode=2) from None
+        if options["jobs"] < 1:
+            raise CommandError("--jobs must be at least 1", returncode=2)
+        report = open(options["report"], "w", encoding="utf-8") if options["report"] else None  # noqa: SIM115
+        progress = tqdm(total=len(files), unit="file", disable=not sys.stderr.isatty(), file=sys.stderr)
+        first = True
+
+        def on_file(outcome):
+            nonlocal first
+            progress.update(1)
+            for message in outcome.errors:
+                progress.write(f"error: {message}", file=self.stderr._out)
+            for message in outcome.warnings:
+                if options["verbosity"] > 1 or outcome.status == DUPLICATE:
+                    progress.write(f"warning: {message}", file=self.stderr._out)
+            if report:
+                report.write(("" if first else ",\n") + json.dumps(
+                    {"path": outcome.path, "status": outcome.status, "errors": outcome.errors,
+                     "warnings": outcome.warnings}, ensure_ascii=False))  # fmt: skip
+                first = False
+
+        if report:
+            report.write('{"files": [\n')
+        started = time.perf_counter()
+        try:
+            summary = import_batch(
+                files,
+                trust_published=options["trust_published"],
+                dry_run=options["dry_run"],
+                base_url=options["base_url"],
+                jobs=options["jobs"],
+                on_file=on_file,
+            )
+        finally:
+            progress.close()
+        elapsed = time.perf_counter() - started
+        counts = summary.counts
+        if report:
+            totals = {k: counts[k] for k in (CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED)}
+            totals |= {"files": len(files), "warnings": summary.warnings, "seconds": round(elapsed, 3)}
+            report.write("\n], " + json.dumps({"dry_run": options["dry_run"], "summary": totals})[1:] + "\n")
+            report.close()
+        line = (
+            f"{'Dry run: ' if options['dry_run'] else ''}{len(files)} files in {elapsed:.1f}s: "
+            f"{counts[CREATED]} created, {counts[UPDATED]} updated, {counts[UNCHANGED]} unchanged, "
+            f"{counts[FAILED]} failed"
+        )
+        if counts[DUPLICATE]:
+            line += f", {counts[DUPLICATE]} superseded duplicates"
+        if summary.warnings and options["verbosity"] < 2:
+            line += f" ({summary.warnings} warnings; -v 2 lists them)"
+        self.stdout.write(self.style.WARNING(line) if counts[FAILED] else self.style.SUCCESS(line))
+        if summary.exit_code:
+            sys.exit(summary.exit_code)

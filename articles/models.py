@@ -1,0 +1,163 @@
+import hashlib
+
+from django.db import models
+from django.db.models.functions import Lower
+from django.urls import reverse
+
+URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
+INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`
+
+# Fields whose editorial value must survive re-imports once an editor has touched them.
+EDITORIAL_FIELDS = frozenset({"published", "quality", "topics"})
+
+
+def url_identity_hash(web_url: str) -> str:
+    """Stable key for an article URL: URLs are too long for a plain unique B-tree index."""
+    return hashlib.sha256(web_url.encode()).hexdigest()
+
+
+class Topic(models.Model):
+    name = models.CharField(max_length=100)
+    slug = models.SlugField(max_length=120, unique=True)
+    shortname = models.CharField(max_length=50, blank=True)
+    parent = models.ForeignKey("self", null=True, blank=True, on_delete=models.SET_NULL, related_name="children")
+    description = models.TextField(blank=True)
+    keywords = models.JSONField(default=list, blank=True)
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["name"]
+        constraints = [models.UniqueConstraint(Lower("name"), name="topic_name_ci_unique")]
+
+    def __str__(self) -> str:
+        return self.name
+
+    def get_absolute_url(self) -> str:
+        return f"/topics/{self.slug}/"
+
+
+class ArticleQuerySet(models.QuerySet):
+    def public(self):
+        """The one definition of what readers may see: every public route goes through here."""
+        return self.filter(published=True)
+
+
+class Article(models.Model):
+    # Identity and upstream content (refreshed by imports).
+    web_url = models.URLField(max_length=URL_MAX_LENGTH)
+    web_url_hash = models.CharField(max_length=64, unique=True, editable=False)
+    slug = models.SlugField(max_length=120, unique=True)
+    title = models.CharField(max_length=1000)
+    excerpt = models.TextField(blank=True)
+    category = models.CharField(max_length=50, blank=True)
+    type = models.CharField(max_length=50, blank=True)
+    published_at = models.DateTimeField(db_index=True)
+    original_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True)
+    amp_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True)
+    cdn_amp_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True)
+    heat = models.IntegerField(null=True, blank=True)
+    provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="articles"
+    )
+    secured = models.TextField(blank=True, help_text="Opaque upstream blob: stored and exported verbatim, never shown.")
+    extra = models.JSONField(default=dict, blank=True, help_text="Unknown front-matter fields, kept for export.")
+    source_published = models.BooleanField(null=True, blank=True, help_text="The file's own `published` flag.")
+
+    # Editorial state (owned by editors once touched; see EDITORIAL_FIELDS).
+    published = models.BooleanField(default=False)
+    quality = models.IntegerField(null=True, blank=True)
+    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
+    editor_locked = models.JSONField(
+        default=list, blank=True, help_text="Editorial fields an editor changed: imports leave them alone."
+    )
+
+    # Import bookkeeping.
+    source_path = models.TextField(blank=True)
+    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    first_imported_at = models.DateTimeField(null=True, blank=True)
+    last_imported_at = models.DateTimeField(null=True, blank=True, help_text="Last import that changed the item.")
+
+    objects = ArticleQuerySet.as_manager()
+
+    class Meta:
+        ordering = ["-published_at", "-id"]
+        indexes = [
+            models.Index(fields=["published", "-published_at"], name="article_public_latest"),
+            models.Index(fields=["provider", "-published_at"], name="article_provider_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return self.title
+
+    def get_absolute_url(self) -> str:
+        return reverse("articles:detail", kwargs={"slug": self.slug})
+
+    @property
+    def lead_image(self):
+        images = self.images.all()
+        return images[0] if images else None
+
+
+class RelatedLink(models.Model):
+    """Coverage of the same story by another outlet, in upstream order."""
+
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
+    position = models.PositiveSmallIntegerField()
+    web_url = models.URLField(max_length=URL_MAX_LENGTH)
+    title = models.CharField(max_length=1000)
+    excerpt = models.TextField(blank=True)
+    published_at = models.DateTimeField(null=True, blank=True)
+    original_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True)
+    amp_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True)
+    cdn_amp_url = models.URLField(max_length=URL_MAX_LENGTH, blank=True)
+    category = models.CharField(max_length=50, blank=True)
+    type = models.CharField(max_length=50, blank=True)
+    quality = models.IntegerField(null=True, blank=True)
+    heat = models.IntegerField(null=True, blank=True)
+    provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.PROTECT, related_name="related_links"
+    )
+    extra = models.JSONField(default=dict, blank=True)
+
+    class Meta:
+        ordering = ["article", "position"]
+        constraints = [models.UniqueConstraint(fields=["article", "position"], name="related_link_position_unique")]
+
+    def __str__(self) -> str:
+        return self.title
+
+
+class Image(models.Model):
+    """A remote image in upstream order, owned by exactly one article, related link or provider (logo)."""
+
+    url = models.URLField(max_length=URL_MAX_LENGTH, help_text="Source URL.")
+    position = models.PositiveSmallIntegerField(default=0)
+    width = models.PositiveIntegerField(null=True, blank=True)
+    height = models.PositiveIntegerField(null=True, blank=True)
+    title = models.CharField(max_length=1000, blank=True)
+    is_cached = models.BooleanField(null=True, blank=True, help_text="Upstream `isCached` flag.")
+    file = models.FileField(upload_to="images/", max_length=255, blank=True, help_text="Cached local copy.")
+    extra = models.JSONField(default=dict, blank=True)
+    article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.CASCADE, related_name="images")
+    related_link = models.ForeignKey(
+        RelatedLink, null=True, blank=True, on_delete=models.CASCADE, related_name="images"
+    )
+    provider = models.ForeignKey(
+        "providers.Provider", null=True, blank=True, on_delete=models.CASCADE, related_name="logos"
+    )
+
+    class Meta:
+        ordering = ["position", "id"]
+        constraints = [
+            models.CheckConstraint(
+                condition=(
+                    models.Q(article__isnull=False, related_link__isnull=True, provider__isnull=True)
+                    | models.Q(article__isnull=True, related_link__isnull=False, provider__isnull=True)
+                    | models.Q(article__isnull=True, related_link__isnull=True, provider__isnull=False)
+                ),
+                name="image_has_one_owner",
+            ),
+        ]
+
+    def __str__(self) -> str:
+        return self.url
