@@ -1,0 +1,46 @@
+# The README's two commands: `make run` (demo site on SQLite) and `make test` (whole suite on PostgreSQL).
+SHELL := /bin/bash
+VENV := .venv
+PY := $(VENV)/bin/python
+# Django 6 needs Python >= 3.12; the machine's default python3 may be older, so pick one explicitly.
+PYTHON ?= $(shell for p in python3.13 python3.12; do \
+	  v=$$(command -v $$p 2>/dev/null) && $$v -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { echo $$v; exit; }; \
+	  for d in $$HOME/.pyenv/versions/$${p#python}*/bin/$$p; do [ -x "$$d" ] && { echo $$d; exit; }; done; \
+	done; echo python3)
+
+.PHONY: install run test lint bench clean
+
+$(VENV)/.installed: requirements.txt
+	test -x $(PY) || $(PYTHON) -m venv $(VENV)
+	$(PY) -m pip install --quiet --upgrade pip
+	$(PY) -m pip install --quiet -r requirements.txt
+	touch $@
+
+install: $(VENV)/.installed
+
+run: export DJANGO_DEBUG = 1
+run: install
+	$(PY) manage.py migrate --noinput
+	$(PY) manage.py import_taxonomy sample_data/taxonomy
+	# The demo batch is a trusted restore: its `published` flags are applied.
+	$(PY) manage.py import_articles sample_data/news --trust-published
+	$(PY) manage.py attach_local_images sample_data/images
+	$(PY) manage.py create_admin
+	@echo "Serving on http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"
+	$(PY) manage.py runserver 127.0.0.1:8000
+
+lint: install
+	$(VENV)/bin/ruff check .
+	$(VENV)/bin/ruff format --check .
+
+test: install
+	scripts/with-postgres $(MAKE) --no-print-directory _test
+
+_test: lint
+	DJANGO_SECRET_KEY=test-only-not-secret $(VENV)/bin/pytest
+
+bench: install
+	scripts/with-postgres bench/import_speed
+
+clean:
+	rm -rf $(VENV) db.sqlite3 media staticfiles
