@@ -42,7 +42,7 @@ class Command(BaseCommand):
             for message in outcome.errors:
                 progress.write(f"error: {message}", file=self.stderr._out)
             for message in outcome.warnings:
-                if options["verbosity"] > 1 or outcome.status == DUPLICATE:
+                if options["verbosity"] > 1:
                     progress.write(f"warning: {message}", file=self.stderr._out)
             if report:
                 report.write(("" if first else ",\n") + json.dumps(
