@@ -3,7 +3,7 @@ SHELL := /bin/bash
 VENV := .venv
 PY := $(VENV)/bin/python
 # Django 6 needs Python >= 3.12; the machine's default python3 may be older, so pick one explicitly.
-PYTHON ?= $(shell for p in python3.13 python3.12; do \
+PYTHON ?= $(shell for p in python3.12 python3.13; do \
 	  v=$$(command -v $$p 2>/dev/null) && $$v -c 'import sys; assert sys.version_info >= (3, 12)' 2>/dev/null && { echo $$v; exit; }; \
 	  for d in $$HOME/.pyenv/versions/$${p#python}*/bin/$$p; do [ -x "$$d" ] && { echo $$d; exit; }; done; \
 	done; echo python3)

@@ -1,7 +1,8 @@
 import hashlib
 
+from django.conf import settings
 from django.db import models
-from django.db.models.functions import Lower
+from django.db.models.functions import Lower, Now
 from django.urls import reverse
 
 URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
@@ -38,8 +39,12 @@ class Topic(models.Model):
 
 class ArticleQuerySet(models.QuerySet):
     def public(self):
-        """The one definition of what readers may see: every public route goes through here."""
-        return self.filter(published=True)
+        """The one definition of what readers may see: every public route goes through here.
+
+        A scheduled story turns public by itself when its time comes: the check runs in the
+        database at query time, so no job has to flip a flag.
+        """
+        return self.filter(models.Q(publish_at__isnull=True) | models.Q(publish_at__lte=Now()), published=True)
 
 
 class Article(models.Model):
@@ -70,6 +75,13 @@ class Article(models.Model):
     editor_locked = models.JSONField(
         default=list, blank=True, help_text="Editorial fields an editor changed: imports leave them alone."
     )
+    publish_at = models.DateTimeField(
+        null=True, blank=True, help_text="Scheduled publishing: an approved story turns public at this time."
+    )
+    reviewed_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    reviewed_at = models.DateTimeField(null=True, blank=True)
 
     # Import bookkeeping.
     source_path = models.TextField(blank=True)
@@ -81,6 +93,7 @@ class Article(models.Model):
 
     class Meta:
         ordering = ["-published_at", "-id"]
+        permissions = [("publish_article", "Can publish, unpublish and schedule articles")]
         indexes = [
             models.Index(fields=["published", "-published_at"], name="article_public_latest"),
             models.Index(fields=["provider", "-published_at"], name="article_provider_latest"),
@@ -138,6 +151,22 @@ class Image(models.Model):
     is_cached = models.BooleanField(null=True, blank=True, help_text="Upstream `isCached` flag.")
     file = models.FileField(upload_to="images/", max_length=255, blank=True, help_text="Cached local copy.")
     extra = models.JSONField(default=dict, blank=True)
+
+    # Cache state (the image pipeline): one fetch per distinct URL, shared through `url_hash`.
+    class Status(models.TextChoices):
+        PENDING = "pending"
+        CACHED = "cached"
+        FAILED = "failed"
+
+    url_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
+    failure_reason = models.CharField(max_length=500, blank=True)
+    attempts = models.PositiveSmallIntegerField(default=0)
+    next_attempt_at = models.DateTimeField(null=True, blank=True)
+    fetched_at = models.DateTimeField(null=True, blank=True)
+    content_sha256 = models.CharField(max_length=64, blank=True)
+    format = models.CharField(max_length=10, blank=True, help_text="Format identified by Pillow from the bytes.")
+    renditions = models.JSONField(default=dict, blank=True, help_text="Size name -> {name, width, height}.")
     article = models.ForeignKey(Article, null=True, blank=True, on_delete=models.CASCADE, related_name="images")
     related_link = models.ForeignKey(
         RelatedLink, null=True, blank=True, on_delete=models.CASCADE, related_name="images"
@@ -148,6 +177,7 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
+        indexes = [models.Index(fields=["status", "next_attempt_at"], name="image_fetch_queue")]
         constraints = [
             models.CheckConstraint(
                 condition=(
@@ -161,3 +191,28 @@ class Image(models.Model):
 
     def __str__(self) -> str:
         return self.url
+
+
+class ImportRun(models.Model):
+    """One run of `import_articles`: who or what started it, with which options, and what came of it."""
+
+    class Status(models.TextChoices):
+        RUNNING = "running"
+        FINISHED = "finished"
+        FAILED = "failed"
+
+    started_at = models.DateTimeField(auto_now_add=True)
+    finished_at = models.DateTimeField(null=True, blank=True)
+    started_by = models.CharField(max_length=150, help_text="User, or the OS account that ran the command.")
+    paths = models.JSONField(default=list)
+    options = models.JSONField(default=dict)
+    status = models.CharField(max_length=10, choices=Status.choices, default=Status.RUNNING)
+    counts = models.JSONField(default=dict)
+    errors = models.JSONField(default=list, help_text="Per-file errors (the first 1,000).")
+
+    class Meta:
+        ordering = ["-started_at"]
+        permissions = [("run_import", "Can import article batches")]
+
+    def __str__(self) -> str:
+        return f"Import {self.started_at:%Y-%m-%d %H:%M} by {self.started_by}"

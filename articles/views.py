@@ -14,6 +14,7 @@ def _cards(queryset):
         queryset.select_related("provider")
         .prefetch_related("topics", Prefetch("images", queryset=Image.objects.order_by("position", "id")))
         .annotate(source_count=Count("related_links", distinct=True))
+        .order_by("-published_at", "-id")
     )
 
 

@@ -244,8 +244,8 @@ def _write_children(
 def _images(records: list[ImageRecord], **owner) -> list[Image]:
     return [
         Image(
-            url=r.url, position=i, width=r.width, height=r.height, title=r.title, is_cached=r.is_cached,
-            extra=r.extra, **owner,
+            url=r.url, url_hash=url_identity_hash(r.url), position=i, width=r.width, height=r.height,
+            title=r.title, is_cached=r.is_cached, extra=r.extra, **owner,
         )
         for i, r in enumerate(records)
     ]  # fmt: skip

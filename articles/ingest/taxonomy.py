@@ -10,7 +10,7 @@ from django.db.models.functions import Lower
 from articles.ingest import fields as f
 from articles.ingest.loader import ensure_topic
 from articles.ingest.yamlsafe import FrontMatterError, decode, load_mapping, split_front_matter
-from articles.models import Image, Topic
+from articles.models import Image, Topic, url_identity_hash
 from providers.models import Provider
 
 _DOCUMENT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)
@@ -107,7 +107,16 @@ def _provider(data: dict) -> Provider:
         except f.Invalid:
             continue  # site-relative logo paths have no host to fetch from
         width, height = _opt(f.dimension, entry.get("width")), _opt(f.dimension, entry.get("height"))
-        logos.append(Image(provider=provider, url=url, position=position, width=width, height=height))
+        logos.append(
+            Image(
+                provider=provider,
+                url=url,
+                url_hash=url_identity_hash(url),
+                position=position,
+                width=width,
+                height=height,
+            )
+        )
     if logos:
         provider.logos.all().delete()
         Image.objects.bulk_create(logos)

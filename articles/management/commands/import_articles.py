@@ -1,13 +1,18 @@
+import getpass
 import json
 import os
 import sys
 import time
 
 from django.core.management.base import BaseCommand, CommandError
+from django.utils import timezone
 from tqdm import tqdm
 
 from articles.ingest.batch import find_item_files, import_batch
 from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED
+from articles.models import ImportRun
+
+MAX_RECORDED_ERRORS = 1000
 
 
 class Command(BaseCommand):
@@ -35,10 +40,18 @@ class Command(BaseCommand):
         report = open(options["report"], "w", encoding="utf-8") if options["report"] else None  # noqa: SIM115
         progress = tqdm(total=len(files), unit="file", disable=not sys.stderr.isatty(), file=sys.stderr)
         first = True
+        recorded_errors: list[str] = []
+        run = ImportRun.objects.create(
+            started_by=f"command ({getpass.getuser()})",
+            paths=[str(p) for p in options["paths"]],
+            options={k: options[k] for k in ("dry_run", "trust_published", "base_url", "jobs")},
+        )
 
         def on_file(outcome):
             nonlocal first
             progress.update(1)
+            if len(recorded_errors) < MAX_RECORDED_ERRORS:
+                recorded_errors.extend(outcome.errors[: MAX_RECORDED_ERRORS - len(recorded_errors)])
             for message in outcome.errors:
                 progress.write(f"error: {message}", file=self.stderr._out)
             for message in outcome.warnings:
@@ -62,10 +75,17 @@ class Command(BaseCommand):
                 jobs=options["jobs"],
                 on_file=on_file,
             )
+        except BaseException:
+            run.status, run.finished_at, run.errors = ImportRun.Status.FAILED, timezone.now(), recorded_errors
+            run.save(update_fields=["status", "finished_at", "errors"])
+            raise
         finally:
             progress.close()
         elapsed = time.perf_counter() - started
         counts = summary.counts
+        run.status, run.finished_at, run.errors = ImportRun.Status.FINISHED, timezone.now(), recorded_errors
+        run.counts = dict(counts) | {"files": len(files), "warnings": summary.warnings}
+        run.save(update_fields=["status", "finished_at", "errors", "counts"])
         if report:
             totals = {k: counts[k] for k in (CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED)}
             totals |= {"files": len(files), "warnings": summary.warnings, "seconds": round(elapsed, 3)}
