@@ -192,6 +192,23 @@ class Image(models.Model):
     def __str__(self) -> str:
         return self.url
 
+    def display_url(self, size: str = "card") -> str:
+        """Best URL to show: the named rendition, else the cached original, else the remote http(s) URL."""
+        rendition = self.renditions.get(size) if self.renditions else None
+        if rendition:
+            from django.core.files.storage import default_storage
+
+            return default_storage.url(rendition["name"])
+        if self.file:
+            return self.file.url
+        return self.url if self.url.startswith(("https://", "http://")) else ""
+
+    def display_size(self, size: str = "card") -> tuple[int | None, int | None]:
+        rendition = self.renditions.get(size) if self.renditions else None
+        if rendition:
+            return rendition["width"], rendition["height"]
+        return self.width, self.height
+
 
 class ImportRun(models.Model):
     """One run of `import_articles`: who or what started it, with which options, and what came of it."""
