@@ -115,11 +115,13 @@ MEDIA_ROOT = Path(os.environ.get("MEDIA_ROOT", BASE_DIR / "media"))
 
 STORAGES = {
     "default": {"BACKEND": "django.core.files.storage.FileSystemStorage"},
-    # Hashed, compressed names served by WhiteNoise; a missing manifest entry falls back to the plain name
-    # (tests and `runserver` work without `collectstatic`).
-    "staticfiles": {"BACKEND": "whitenoise.storage.CompressedManifestStaticFilesStorage"},
+    # Outside debug: hashed, compressed names served by WhiteNoise (needs `collectstatic`, as `make test` runs).
+    "staticfiles": {
+        "BACKEND": "django.contrib.staticfiles.storage.StaticFilesStorage"
+        if DEBUG
+        else "whitenoise.storage.CompressedManifestStaticFilesStorage"
+    },
 }
-WHITENOISE_MANIFEST_STRICT = False
 if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
     # django-storages reads the other AWS_* variables (endpoint, region, keys) from the environment.
     STORAGES["default"] = {
