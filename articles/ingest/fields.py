@@ -4,6 +4,7 @@ Each one takes the raw YAML value and returns the clean value or raises `Invalid
 with a reason; the parser decides whether that rejects the file or drops the value.
 """
 
+import math
 import re
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urljoin, urlsplit
@@ -49,6 +50,9 @@ def url(value) -> str:
     value = value.strip()
     if not value:
         raise Invalid("must not be empty")
+    if "\t" in value or "\n" in value or "\r" in value:
+        # urlsplit silently drops these, which would change the host of an identity.
+        raise Invalid("tab or line break inside URL")
     if len(value) > URL_MAX_LENGTH:
         raise Invalid(f"longer than {URL_MAX_LENGTH} characters")
     try:
@@ -134,19 +138,25 @@ def timestamp(value, *, now: datetime | None = None) -> datetime:
             raise Invalid(f"not an ISO 8601 date-time: {value[:40]!r}") from None
     else:
         raise Invalid(f"expected a date-time, got {_type_name(value)}")
+    if moment.year < 1900:
+        raise Invalid(f"{moment.isoformat()} is implausibly old")
+    if moment.year > 9000:
+        raise Invalid(f"{moment.isoformat()} is in the future")
     moment = moment.replace(tzinfo=UTC) if moment.tzinfo is None else moment.astimezone(UTC)
     if moment > (now or datetime.now(UTC)) + FUTURE_TOLERANCE:
         raise Invalid(f"{moment.isoformat()} is in the future")
-    if moment.year < 1900:
-        raise Invalid(f"{moment.isoformat()} is implausibly old")
     return moment
 
 
 def json_safe(value):
     """Unknown fields are kept as JSON: dates become ISO strings, bytes and sets are refused."""
-    if value is None or isinstance(value, bool | int | float):
+    if value is None or isinstance(value, bool | int):
         if isinstance(value, int) and not isinstance(value, bool) and not INT_MIN * 2**32 < value < INT_MAX * 2**32:
-            return str(value)
+            return str(value)  # beyond what JSON consumers read back exactly
+        return value
+    if isinstance(value, float):
+        if not math.isfinite(value):
+            raise Invalid("NaN and infinity are not valid JSON")
         return value
     if isinstance(value, str):
         return CONTROL_CHARS.sub("", value)
@@ -155,7 +165,7 @@ def json_safe(value):
     if isinstance(value, list):
         return [json_safe(v) for v in value]
     if isinstance(value, dict):
-        return {str(k): json_safe(v) for k, v in value.items()}
+        return {CONTROL_CHARS.sub("", str(k)): json_safe(v) for k, v in value.items()}
     raise Invalid(f"unsupported value of type {_type_name(value)}")
 
 

@@ -86,7 +86,7 @@ class _Collector:
             if key in known:
                 continue
             try:
-                kept[str(key)] = f.json_safe(value)
+                kept[f.CONTROL_CHARS.sub("", str(key))] = f.json_safe(value)
             except f.Invalid as exc:
                 self.warn(prefix + str(key), f"{exc}; value dropped")
         return kept
@@ -127,11 +127,11 @@ def _item(raw: dict, log: _Collector) -> ItemRecord | None:
     except f.Invalid as exc:
         log.error("title", str(exc) if "title" in raw else "missing")
 
-    identity_key = "webUrl" if raw.get("webUrl") is not None else "originalUrl"
+    identity_key = "originalUrl" if raw.get("webUrl") is None and raw.get("originalUrl") is not None else "webUrl"
     try:
         values["web_url"] = f.url(raw.get(identity_key))
     except f.Invalid as exc:
-        log.error(identity_key, str(exc) if identity_key in raw else "missing (and no originalUrl)")
+        log.error(identity_key, str(exc) if identity_key in raw else "missing")
 
     try:
         values["published_at"] = f.timestamp(raw.get("publishedDateTime"))

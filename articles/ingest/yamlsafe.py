@@ -77,6 +77,9 @@ def load_mapping(source: str) -> tuple[dict, int]:
         raise FrontMatterError("yaml", f"invalid YAML: {exc}") from None
     except RecursionError:
         raise FrontMatterError("yaml", "nesting too deep") from None
+    except (ValueError, OverflowError) as exc:
+        # Scalars that look like dates or numbers but cannot be built (2021-02-30, 5,000 digits).
+        raise FrontMatterError("yaml", f"invalid value: {exc}") from None
     if not isinstance(value, dict):
         raise FrontMatterError("front matter", f"must be a mapping, not {type(value).__name__}")
     if _depth(value) > MAX_DEPTH:
