@@ -31,6 +31,8 @@ def find_item_files(paths: list[str | Path]) -> list[str]:
     """Files as given, plus `*.md` under directories (recursively, symlinks skipped), in a stable order."""
     found: list[str] = []
     for path in map(Path, paths):
+        # Absolute paths: the stored source path must not depend on the directory the command ran from.
+        path = path.absolute()
         if path.is_dir():
             found.extend(_walk(path))
         elif path.exists():

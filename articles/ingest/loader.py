@@ -23,7 +23,7 @@ CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchange
 
 # Upstream fields an import refreshes on every change of the file.
 UPSTREAM_FIELDS = [
-    "web_url", "title", "excerpt", "category", "type", "published_at", "original_url", "amp_url",
+    "web_url", "slug", "title", "excerpt", "category", "type", "published_at", "original_url", "amp_url",
     "cdn_amp_url", "heat", "provider", "secured", "extra", "source_published",
     "source_path", "content_hash", "last_imported_at",
 ]  # fmt: skip
@@ -61,23 +61,31 @@ def write_results(
     """Load one chunk of parse results; returns one outcome per file, in input order."""
     results = list(results)
     try:
-        with transaction.atomic():
-            outcomes = _write(results, trust_published)
-            if dry_run:
-                transaction.set_rollback(True)
-        return outcomes
-    except DatabaseError:
+        return _write_atomically(results, trust_published, dry_run)
+    except DatabaseError as exc:
         if len(results) == 1:
-            raise
+            return [_database_failure(results[0], exc)]
     # The bulk write failed as a whole: isolate the culprit by writing file by file.
     outcomes = []
     for result in results:
         try:
-            outcomes.extend(write_results([result], trust_published=trust_published, dry_run=dry_run))
+            outcomes.extend(_write_atomically([result], trust_published, dry_run))
         except DatabaseError as exc:
-            message = f"{result.path}: database: {str(exc).strip().splitlines()[0]}"
-            outcomes.append(FileOutcome(result.path, FAILED, [message], [str(w) for w in result.warnings]))
+            outcomes.append(_database_failure(result, exc))
     return outcomes
+
+
+def _write_atomically(results: list[ParseResult], trust_published: bool, dry_run: bool) -> list[FileOutcome]:
+    with transaction.atomic():
+        outcomes = _write(results, trust_published)
+        if dry_run:
+            transaction.set_rollback(True)
+    return outcomes
+
+
+def _database_failure(result: ParseResult, exc: DatabaseError) -> FileOutcome:
+    message = f"{result.path}: database: {str(exc).strip().splitlines()[0]}"
+    return FileOutcome(result.path, FAILED, [message], [str(w) for w in result.warnings])
 
 
 def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcome]:

@@ -26,13 +26,15 @@ class FrontMatterError(ValueError):
 class StrictLoader(yaml.SafeLoader):
     """SafeLoader that refuses aliases and anchors: no billion-laughs, no shared mutable nodes."""
 
+    first_line = 1  # line of the file on which the YAML text starts, for messages
+
     def compose_node(self, parent, index):
         if self.check_event(yaml.AliasEvent):
             event = self.peek_event()
-            raise FrontMatterError("yaml", f"aliases are not allowed (line {event.start_mark.line + 1})")
+            raise FrontMatterError("yaml", f"aliases are not allowed (line {event.start_mark.line + self.first_line})")
         event = self.peek_event()
         if getattr(event, "anchor", None) is not None:
-            raise FrontMatterError("yaml", f"anchors are not allowed (line {event.start_mark.line + 1})")
+            raise FrontMatterError("yaml", f"anchors are not allowed (line {event.start_mark.line + self.first_line})")
         return super().compose_node(parent, index)
 
 
@@ -56,14 +58,17 @@ def split_front_matter(text: str) -> str:
     return match.group(1)
 
 
-def load_mapping(source: str) -> tuple[dict, int]:
+def load_mapping(source: str, first_line: int = 1) -> tuple[dict, int]:
     """Load one YAML document that must be a mapping, with every safety bound applied.
 
     Returns the mapping and how many raw control characters were stripped first
     (YAML refuses them, and they carry no meaning in a news item).
     """
     source, stripped = _CONTROL.subn("", source)
-    loader = StrictLoader if _SUSPECT_TOKEN.search(source) else FastLoader
+    if _SUSPECT_TOKEN.search(source):
+        loader = type("StrictLoaderAt", (StrictLoader,), {"first_line": first_line})
+    else:
+        loader = FastLoader
     try:
         value = yaml.load(source, Loader=loader)  # noqa: S506 - both loaders are safe loaders
     except FrontMatterError:
@@ -71,7 +76,7 @@ def load_mapping(source: str) -> tuple[dict, int]:
     except yaml.constructor.ConstructorError as exc:
         raise FrontMatterError("yaml", f"tag not allowed: {exc.problem}") from None
     except yaml.MarkedYAMLError as exc:
-        where = f" (line {exc.problem_mark.line + 1})" if exc.problem_mark else ""
+        where = f" (line {exc.problem_mark.line + first_line})" if exc.problem_mark else ""
         raise FrontMatterError("yaml", f"invalid YAML: {exc.problem}{where}") from None
     except yaml.YAMLError as exc:
         raise FrontMatterError("yaml", f"invalid YAML: {exc}") from None
@@ -98,4 +103,5 @@ def _depth(value, level: int = 1) -> int:
 
 
 def load_front_matter(data: bytes) -> tuple[dict, int]:
-    return load_mapping(split_front_matter(decode(data)))
+    # The front matter starts on line 2, after the opening '---'.
+    return load_mapping(split_front_matter(decode(data)), first_line=2)

@@ -275,10 +275,10 @@ def test_front_matter_that_is_not_a_mapping_is_rejected(body, kind):
 @pytest.mark.parametrize(
     ("extra", "line"),
     [
-        ("topics: [AI, ML\n", 5),
-        ("bad: : :\n  - x\n", 4),
-        ('excerpt: "never closed\n', 5),
-        ("provider:\n  name: x\n bad-indent: y\n", 6),
+        ("topics: [AI, ML\n", 6),
+        ("bad: : :\n  - x\n", 5),
+        ('excerpt: "never closed\n', 6),
+        ("provider:\n  name: x\n bad-indent: y\n", 7),
     ],
 )
 def test_invalid_yaml_is_rejected_with_a_line_number(extra, line):
