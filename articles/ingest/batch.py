@@ -4,9 +4,14 @@ import os
 from collections import Counter
 from collections.abc import Callable, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
+from contextlib import nullcontext
 from dataclasses import dataclass, field
 from itertools import batched
+from multiprocessing import get_context
 from pathlib import Path
+
+import django
+from django.db import transaction
 
 from articles.ingest.loader import FAILED, UNCHANGED, FileOutcome, write_results
 from articles.ingest.parser import content_hash, parse_bytes
@@ -85,7 +90,21 @@ def import_batch(
         if on_file:
             on_file(outcome)
 
-    pool = ProcessPoolExecutor(max_workers=jobs) if jobs > 1 else None
+    # A dry run is one transaction rolled back at the end, so later chunks see what earlier ones would write.
+    with transaction.atomic() if dry_run else nullcontext():
+        _run(files, trust_published, base_url, jobs, report)
+        if dry_run:
+            transaction.set_rollback(True)
+    return summary
+
+
+def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, report) -> None:
+    # Spawned, not forked: the parent holds database connections and pool threads that a fork would copy.
+    pool = (
+        ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=django.setup)
+        if (jobs > 1)
+        else None
+    )
     pending: list[Future] | list[ParseResult] | None = None
     try:
         for chunk in batched(files, CHUNK_SIZE):
@@ -96,14 +115,13 @@ def import_batch(
             else:
                 parsing = _parse_many(to_parse, base_url)
             if pending is not None:
-                _load(pending, trust_published, dry_run, report)
+                _load(pending, trust_published, report)
             pending = parsing
         if pending is not None:
-            _load(pending, trust_published, dry_run, report)
+            _load(pending, trust_published, report)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
-    return summary
 
 
 def _unchanged_filter(chunk, trust_published: bool, report) -> list[tuple[str, bytes]]:
@@ -133,11 +151,11 @@ def _unchanged_filter(chunk, trust_published: bool, report) -> list[tuple[str, b
     return to_parse
 
 
-def _load(parsing, trust_published: bool, dry_run: bool, report) -> None:
+def _load(parsing, trust_published: bool, report) -> None:
     results = (
         [r for future in parsing for r in future.result()] if parsing and isinstance(parsing[0], Future) else parsing
     )
     if not results:
         return
-    for outcome in write_results(results, trust_published=trust_published, dry_run=dry_run):
+    for outcome in write_results(results, trust_published=trust_published):
         report(outcome)

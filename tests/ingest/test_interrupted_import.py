@@ -1,0 +1,162 @@
+"""An import killed mid-batch leaves whole items only, and a re-run completes it (loader: one transaction per chunk)."""
+
+import io
+import json
+import os
+import re
+import signal
+import subprocess
+import sys
+import time
+from collections import Counter
+from datetime import datetime
+from pathlib import Path
+from urllib.parse import quote
+
+import pytest
+import yaml
+from django.core.management import call_command
+from django.db import connection
+from django.db.models import Count
+from django.test.utils import CaptureQueriesContext
+
+from articles.ingest.parser import content_hash, parse_file
+from articles.models import Article, Image, RelatedLink
+from tests.factories import REPO, generate_corpus, write_queries
+
+FILES = 4000
+# The generator's layout (checked against the real parser below): cheap to read for thousands of files.
+TOP_SCALAR = re.compile(r"^(webUrl|publishedDateTime): (.+)$", re.MULTILINE)
+RELATED = re.compile(r"^  - title: ", re.MULTILINE)
+IMAGE = re.compile(r"^  - url: ", re.MULTILINE)
+RELATED_IMAGE = re.compile(r"^      - url: ", re.MULTILINE)
+TOPICS = re.compile(r"^topics:\n((?:  - .*\n)+)", re.MULTILINE)
+
+
+def file_facts(path: Path) -> dict:
+    text = path.read_text(encoding="utf-8")
+    scalars = {key: yaml.safe_load(value) for key, value in TOP_SCALAR.findall(text)}
+    published_at = scalars["publishedDateTime"]
+    if isinstance(published_at, str):
+        published_at = datetime.fromisoformat(published_at)
+    return {
+        "web_url": scalars["webUrl"],
+        "rank": (published_at, str(path)),
+        "related": len(RELATED.findall(text)),
+        "images": len(IMAGE.findall(text)),
+        "related_images": len(RELATED_IMAGE.findall(text)),
+        "topics": sum(block.count("\n") for block in TOPICS.findall(text)),
+        "hash": content_hash(path.read_bytes()),
+    }
+
+
+def subprocess_env() -> dict[str, str]:
+    """The test database (not the one DATABASE_URL names) for a `manage.py` child process."""
+    db = connection.settings_dict
+    credentials = quote(db["USER"] or "") + (":" + quote(db["PASSWORD"]) if db["PASSWORD"] else "")
+    url = f"postgres://{credentials}@{db['HOST'] or 'localhost'}:{db['PORT'] or 5432}/{quote(db['NAME'])}"
+    return os.environ | {"DATABASE_URL": url, "DJANGO_SECRET_KEY": os.environ.get("DJANGO_SECRET_KEY") or "test"}
+
+
+def import_process(directory: Path, *options: str) -> subprocess.Popen:
+    return subprocess.Popen(
+        [sys.executable, "manage.py", "import_articles", str(directory), *options],
+        cwd=REPO,
+        env=subprocess_env(),
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+
+
+def assert_whole_items(facts: dict[str, dict]) -> None:
+    """Every stored article has exactly the children its file describes, and nothing else is stored."""
+    articles = list(Article.objects.values("id", "source_path", "content_hash"))
+    links = dict(RelatedLink.objects.values_list("article").annotate(n=Count("id")))
+    images = dict(Image.objects.filter(article__isnull=False).values_list("article").annotate(n=Count("id")))
+    link_images = dict(
+        Image.objects.filter(related_link__isnull=False).values_list("related_link__article").annotate(n=Count("id"))
+    )
+    topics = dict(Article.topics.through.objects.values_list("article").annotate(n=Count("id")))
+    for row in articles:
+        fact = facts[row["source_path"]]
+        assert row["content_hash"] == fact["hash"], row
+        assert links.get(row["id"], 0) == fact["related"], row
+        assert images.get(row["id"], 0) == fact["images"], row
+        assert link_images.get(row["id"], 0) == fact["related_images"], row
+        assert topics.get(row["id"], 0) == fact["topics"], row
+    expected_links = sum(facts[row["source_path"]]["related"] for row in articles)
+    assert RelatedLink.objects.count() == expected_links
+    assert Image.objects.filter(provider__isnull=True).count() == sum(
+        facts[row["source_path"]]["images"] + facts[row["source_path"]]["related_images"] for row in articles
+    )
+    assert not Image.objects.filter(article=None, related_link=None, provider=None).exists()
+
+
+@pytest.mark.django_db(transaction=True)
+def test_killed_import_leaves_whole_items_and_a_rerun_completes_it(tmp_path):
+    directory = tmp_path / "batch"
+    paths = generate_corpus(directory, count=FILES, seed=2024, related_rate=0.5)
+    assert len(paths) == FILES
+    facts = {str(path): file_facts(path) for path in paths}
+    # The cheap reading of the files agrees with the importer's parser.
+    for path in paths[:40]:
+        record = parse_file(path).record
+        fact = facts[str(path)]
+        assert (record.web_url, len(record.related), len(record.images)) == (
+            fact["web_url"], fact["related"], fact["images"]
+        )  # fmt: skip
+        assert sum(len(r.images) for r in record.related) == fact["related_images"]
+        assert len(record.topics) == fact["topics"]
+    winners: dict[str, tuple] = {}
+    for fact in facts.values():
+        winners[fact["web_url"]] = max(winners.get(fact["web_url"], fact["rank"]), fact["rank"])
+    distinct = len(winners)
+    assert 3000 < distinct < FILES  # the batch holds re-published stories (same webUrl)
+
+    process = import_process(directory, "--jobs", "1")
+    deadline = time.monotonic() + 60
+    try:
+        while not Article.objects.exists():
+            assert process.poll() is None, process.communicate()
+            assert time.monotonic() < deadline, "no article appeared within a minute"
+            time.sleep(0.01)
+    finally:
+        process.send_signal(signal.SIGKILL)
+        process.communicate()
+    assert process.returncode == -signal.SIGKILL
+
+    interrupted = Article.objects.count()
+    assert 0 < interrupted < distinct, "the import was not interrupted mid-batch"
+    assert_whole_items(facts)
+
+    report = tmp_path / "report.json"
+    process = import_process(directory, "--jobs", "2", "--report", str(report))  # the resume may parse in parallel
+    out, err = process.communicate(timeout=120)
+    assert process.returncode == 0, out + err
+    summary = json.loads(report.read_text())["summary"]
+    assert summary["failed"] == 0 and summary["files"] == FILES
+    assert summary["created"] == distinct - interrupted  # the stories already stored are not created again
+
+    assert Article.objects.count() == distinct
+    assert_whole_items(facts)
+    stored = dict(Article.objects.values_list("web_url", "source_path"))
+    assert stored == {url: rank[1] for url, rank in winners.items()}  # the newest file of each story won
+
+    statuses: Counter = Counter()
+    with CaptureQueriesContext(connection) as queries:
+        try:
+            call_command(
+                "import_articles",
+                str(directory),
+                jobs=1,
+                report=str(report),
+                stdout=io.StringIO(),
+                stderr=io.StringIO(),
+            )
+        except SystemExit as exc:
+            pytest.fail(f"third run exited with {exc.code}")
+    for entry in json.loads(report.read_text())["files"]:
+        statuses[entry["status"]] += 1
+    assert statuses == {"unchanged": distinct, "duplicate": FILES - distinct}
+    assert write_queries(queries.captured_queries) == []
