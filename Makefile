@@ -27,6 +27,8 @@ run: install
 	$(PY) manage.py attach_local_images sample_data/images
 	$(PY) manage.py create_admin
 	@echo "Serving on http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"
+	@echo "Background image fetching, in another terminal: DJANGO_DEBUG=1 $(PY) manage.py db_worker"
+	@echo "  (then: manage.py cache_images --enqueue, or import_articles --cache-images)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
 lint: install

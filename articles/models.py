@@ -201,6 +201,8 @@ class Image(models.Model):
             return default_storage.url(rendition["name"])
         if self.file:
             return self.file.url
+        if self.status == self.Status.FAILED:
+            return ""  # refused or broken (a private address, an SVG): readers' browsers must not request it
         return self.url if self.url.startswith(("https://", "http://")) else ""
 
     def display_size(self, size: str = "card") -> tuple[int | None, int | None]:

@@ -1,46 +1,97 @@
-from django.core.paginator import Paginator
-from django.db import connection
-from django.db.models import Count, Prefetch
-from django.http import JsonResponse
+"""Public pages. Each view picks a queryset (always from Article.objects.public()), a filter and a template."""
+
+from django.db import DatabaseError, connection
+from django.http import Http404, HttpResponse, JsonResponse
 from django.shortcuts import get_object_or_404, render
+from django.urls import reverse
+from django.views.decorators.cache import never_cache
 
-from articles.models import Article, Image, RelatedLink
+from articles.cache import cache_public_page
+from articles.filters import ArticleFilter
+from articles.search import mark_matches, normalise_query, search_articles
+from articles.selectors import (
+    card_page_or_404,
+    for_article_page,
+    in_topics,
+    latest_first,
+    link_local_coverage,
+    public_articles,
+    top_page_or_404,
+    topic_index,
+)
 
-PAGE_SIZE = 20
+
+def filtered_list(request, stories, topics):
+    """The shared part of every story list: the reader's filters and one page of cards, newest first."""
+    # Unbound without parameters: the plain home page needs no form validation.
+    filterset = ArticleFilter(request.GET or None, queryset=stories, topics=topics)
+    page = card_page_or_404(latest_first(filterset.qs), request.GET.get("page"), topics)
+    return {"filter": filterset, "filter_values": filterset.values, "page": page, "topics": topics}
 
 
-def _cards(queryset):
-    return (
-        queryset.select_related("provider")
-        .prefetch_related("topics", Prefetch("images", queryset=Image.objects.order_by("position", "id")))
-        .annotate(source_count=Count("related_links", distinct=True))
-        .order_by("-published_at", "-id")
-    )
-
-
+@cache_public_page
 def home(request):
-    page = Paginator(_cards(Article.objects.public()), PAGE_SIZE).get_page(request.GET.get("page"))
-    return render(request, "articles/home.html", {"page": page})
+    context = filtered_list(request, public_articles(), topic_index())
+    return render(request, "articles/home.html", {**context, "section": "latest"})
 
 
+@cache_public_page
+def top_stories(request):
+    page = top_page_or_404(public_articles(), request.GET.get("page"), topic_index())
+    return render(request, "articles/top.html", {"page": page, "section": "top"})
+
+
+@cache_public_page
 def article_detail(request, slug):
-    article = get_object_or_404(
-        Article.objects.public()
-        .select_related("provider")
-        .prefetch_related(
-            "topics",
-            "images",
-            Prefetch(
-                "related_links",
-                queryset=RelatedLink.objects.select_related("provider").order_by("-quality", "position"),
-            ),
-        ),
-        slug=slug,
-    )
-    return render(request, "articles/detail.html", {"article": article})
+    article = get_object_or_404(for_article_page(public_articles()), slug=slug)
+    coverage = list(article.related_links.all())
+    link_local_coverage(coverage)
+    return render(request, "articles/detail.html", {"article": article, "coverage": coverage})
 
 
+@cache_public_page
+def topic_detail(request, slug):
+    topics = topic_index()
+    topic = topics.by_slug.get(slug)
+    if topic is None:
+        raise Http404("No such topic.")
+    stories = in_topics(public_articles(), topics.descendant_ids(topic))
+    context = filtered_list(request, stories, topics)
+    # A topic is a public page once a public story is filed under it (or under a sub-topic).
+    if not context["page"].object_list and not stories.exists():
+        raise Http404("No public stories in this topic.")
+    context.update(topic=topic, ancestors=topics.ancestors(topic), subtopics=topics.children.get(topic.id, []))
+    return render(request, "articles/topic.html", context)
+
+
+@cache_public_page
+def search(request):
+    q = normalise_query(request.GET.get("q"))
+    page = None
+    if q:
+        matches = search_articles(public_articles(), q)
+        page = card_page_or_404(matches, request.GET.get("page"), topic_index(), "title_snippet", "excerpt_snippet")
+        mark_matches(page.object_list, q)
+    return render(request, "articles/search.html", {"q": q, "page": page})
+
+
+@cache_public_page
+def robots_txt(request):
+    lines = [
+        "User-agent: *",
+        "Disallow: /admin/",
+        "Disallow: /api/",
+        "Disallow: /search/",
+        f"Sitemap: {request.build_absolute_uri(reverse('sitemap'))}",
+    ]
+    return HttpResponse("\n".join(lines) + "\n", content_type="text/plain; charset=utf-8")
+
+
+@never_cache
 def healthz(request):
-    with connection.cursor() as cursor:
-        cursor.execute("SELECT 1")
+    try:
+        with connection.cursor() as cursor:
+            cursor.execute("SELECT 1")
+    except DatabaseError:
+        return JsonResponse({"status": "error", "database": "unavailable"}, status=503)
     return JsonResponse({"status": "ok"})

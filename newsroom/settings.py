@@ -138,11 +138,36 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
 if CACHE_URL:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL}}
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL},
+        "public": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "p"},
+    }
 else:
-    CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
+    # Local memory is private to one process: gunicorn workers and machines do not share it, so
+    # articles.cache keeps public entries for seconds only there. Production sets CACHE_URL.
+    CACHES = {
+        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "public": {
+            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+            "LOCATION": "public",
+            "OPTIONS": {"MAX_ENTRIES": 1000},
+        },
+    }
+# "public" holds rendered public pages, feeds and API responses (articles/cache.py); PUBLIC_PAGE_CACHE=0
+# turns it off (benchmarks, debugging).
+if not env_bool("PUBLIC_PAGE_CACHE", True):
+    CACHES["public"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
 
 IMAGE_FETCH_ALLOWED_HOSTS = env_list("IMAGE_FETCH_ALLOWED_HOSTS")
+# Image pipeline (articles/images/): limits for fetching untrusted remote images, and the sizes made from them.
+IMAGE_FETCH_MAX_BYTES = int(os.environ.get("IMAGE_FETCH_MAX_BYTES", 10 * 1024 * 1024))
+IMAGE_FETCH_CONNECT_TIMEOUT = float(os.environ.get("IMAGE_FETCH_CONNECT_TIMEOUT", 5))
+IMAGE_FETCH_READ_TIMEOUT = float(os.environ.get("IMAGE_FETCH_READ_TIMEOUT", 10))
+IMAGE_FETCH_TOTAL_TIMEOUT = float(os.environ.get("IMAGE_FETCH_TOTAL_TIMEOUT", 30))
+IMAGE_FETCH_WORKERS = int(os.environ.get("IMAGE_FETCH_WORKERS", 8))
+IMAGE_FETCH_MAX_ATTEMPTS = int(os.environ.get("IMAGE_FETCH_MAX_ATTEMPTS", 6))
+IMAGE_MAX_PIXELS = int(os.environ.get("IMAGE_MAX_PIXELS", 40_000_000))
+IMAGE_RENDITION_WIDTHS = {"thumb": 400, "card": 1200}
 
 # Background work (image fetching) on Django's tasks framework, stored in the database;
 # `python manage.py db_worker` runs it.
@@ -155,6 +180,9 @@ REST_FRAMEWORK = {
     "PAGE_SIZE": 20,
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.AllowAny"],
     "DEFAULT_RENDERER_CLASSES": ["rest_framework.renderers.JSONRenderer"],
+    # Read-only public data: no sessions or CSRF to consult, and responses do not depend on who asks.
+    "DEFAULT_AUTHENTICATION_CLASSES": [],
+    "UNAUTHENTICATED_USER": None,
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Newsroom API",

@@ -13,7 +13,8 @@ from pathlib import Path
 import django
 from django.db import transaction
 
-from articles.ingest.loader import FAILED, UNCHANGED, FileOutcome, write_results
+from articles.cache import bump_public_version
+from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, write_results
 from articles.ingest.parser import content_hash, parse_bytes
 from articles.ingest.records import ParseResult, Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
@@ -95,6 +96,8 @@ def import_batch(
         _run(files, trust_published, base_url, jobs, report)
         if dry_run:
             transaction.set_rollback(True)
+    if not dry_run and (summary.counts[CREATED] or summary.counts[UPDATED]):
+        bump_public_version()  # bulk writes send no signals: invalidate cached public pages explicitly
     return summary
 
 

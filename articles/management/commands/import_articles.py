@@ -29,6 +29,11 @@ class Command(BaseCommand):
         parser.add_argument(
             "--jobs", type=int, default=os.cpu_count() or 1, help="Parser processes (default: one per core)."
         )
+        parser.add_argument(
+            "--cache-images",
+            action="store_true",
+            help="Afterwards, enqueue fetching the images (a background task for `manage.py db_worker`).",
+        )
 
     def handle(self, *args, **options):
         try:
@@ -37,7 +42,10 @@ class Command(BaseCommand):
             raise CommandError(str(exc), returncode=2) from None
         if options["jobs"] < 1:
             raise CommandError("--jobs must be at least 1", returncode=2)
-        report = open(options["report"], "w", encoding="utf-8") if options["report"] else None  # noqa: SIM115
+        try:
+            report = open(options["report"], "w", encoding="utf-8") if options["report"] else None  # noqa: SIM115
+        except OSError as exc:
+            raise CommandError(f"--report {options['report']}: {exc.strerror}", returncode=2) from None
         progress = tqdm(total=len(files), unit="file", disable=not sys.stderr.isatty(), file=sys.stderr)
         first = True
         recorded_errors: list[str] = []
@@ -101,5 +109,9 @@ class Command(BaseCommand):
         if summary.warnings and options["verbosity"] < 2:
             line += f" ({summary.warnings} warnings; -v 2 lists them)"
         self.stdout.write(self.style.WARNING(line) if counts[FAILED] else self.style.SUCCESS(line))
+        if options["cache_images"] and not options["dry_run"]:
+            from articles.images.tasks import enqueue_image_caching  # only this option needs the tasks framework
+
+            self.stdout.write(f"Image caching enqueued (task {enqueue_image_caching().id}).")
         if summary.exit_code:
             sys.exit(summary.exit_code)

@@ -1,0 +1,137 @@
+"""Bulk actions on the article change list; each one calls a service and reports counts and skips."""
+
+from django import forms
+from django.contrib import admin, messages
+from django.contrib.admin import helpers
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import ValidationError
+from django.utils import timezone
+
+from articles import services
+from articles.models import INT_MAX, INT_MIN, Article, Topic
+
+MAX_LISTED = 10  # skipped titles named in a message; the rest are counted
+
+
+class ArticleActionForm(helpers.ActionForm):
+    """The action menu plus the values some actions need (quality, topic, publish time).
+
+    They are lenient text fields on purpose: a form error here would make Django drop the whole
+    action with "No action selected"; the action itself says precisely what is wrong.
+    """
+
+    quality = forms.CharField(
+        required=False, label="Quality", widget=forms.NumberInput(attrs={"class": "vIntegerField", "step": 1})
+    )
+    topic = forms.ModelChoiceField(
+        queryset=Topic.objects.all(),
+        required=False,
+        label="Topic",
+        widget=AutocompleteSelect(Article._meta.get_field("topics"), admin.site, attrs={"data-width": "14em"}),
+    )
+    publish_at = forms.CharField(
+        required=False, label="Publish at", widget=forms.DateTimeInput(attrs={"type": "datetime-local"})
+    )
+
+    def __init__(self, *args, **kwargs):
+        super().__init__(*args, **kwargs)
+        # The browser sends a wall-clock time; it is read in the server's current time zone.
+        self.fields["publish_at"].label = f"Publish at ({timezone.get_current_timezone_name()})"
+
+
+def _field(request, name: str) -> str:
+    return request.POST.get(name, "").strip()
+
+
+def _report(modeladmin, request, result: services.BulkResult, done: str) -> None:
+    """`done` is the start of the success message ("Published"); the count and noun follow."""
+    n = result.changed
+    if n:
+        modeladmin.message_user(request, f"{done} {n} {'article' if n == 1 else 'articles'}.", messages.SUCCESS)
+    by_reason: dict[str, list[services.Skipped]] = {}
+    for skipped in result.skipped:
+        by_reason.setdefault(skipped.reason, []).append(skipped)
+    for reason, items in by_reason.items():
+        names = ", ".join(f"“{item.title}”" for item in items[:MAX_LISTED])
+        more = f" and {len(items) - MAX_LISTED} more" if len(items) > MAX_LISTED else ""
+        noun = "article" if len(items) == 1 else "articles"
+        modeladmin.message_user(request, f"Skipped {len(items)} {noun} ({reason}): {names}{more}.", messages.WARNING)
+    if not n and not result.skipped:
+        modeladmin.message_user(request, "No articles were selected.", messages.WARNING)
+
+
+@admin.action(permissions=["publish"], description="Publish selected articles now")
+def publish(modeladmin, request, queryset):
+    result = services.publish_articles(articles=queryset, by=request.user)
+    _report(modeladmin, request, result, "Published")
+
+
+@admin.action(permissions=["publish"], description="Schedule selected articles (set “Publish at”)")
+def schedule(modeladmin, request, queryset):
+    value = _field(request, "publish_at")
+    try:
+        publish_at = forms.DateTimeField().clean(value)
+    except ValidationError:
+        publish_at = None
+    if publish_at is None:
+        modeladmin.message_user(request, "Choose a date and time in “Publish at” to schedule.", messages.ERROR)
+        return
+    if publish_at <= timezone.now():
+        modeladmin.message_user(request, "“Publish at” is in the past: use “Publish” instead.", messages.ERROR)
+        return
+    result = services.schedule_articles(articles=queryset, by=request.user, publish_at=publish_at)
+    _report(modeladmin, request, result, f"Scheduled for {timezone.localtime(publish_at):%Y-%m-%d %H:%M %Z}:")
+
+
+@admin.action(permissions=["publish"], description="Unpublish selected articles")
+def unpublish(modeladmin, request, queryset):
+    result = services.unpublish_articles(articles=queryset, by=request.user)
+    _report(modeladmin, request, result, "Unpublished")
+
+
+@admin.action(permissions=["change"], description="Set quality of selected articles (set “Quality”)")
+def set_quality(modeladmin, request, queryset):
+    value = _field(request, "quality")
+    if value.lower() in {"", "none", "unrated"}:
+        modeladmin.message_user(request, "Enter a number in “Quality” to set it.", messages.ERROR)
+        return
+    try:
+        quality = int(value)
+    except ValueError:
+        quality = None
+    if quality is None or not INT_MIN <= quality <= INT_MAX:
+        modeladmin.message_user(request, f"“{value}” is not a valid quality: enter a whole number.", messages.ERROR)
+        return
+    result = services.set_quality(articles=queryset, by=request.user, quality=quality)
+    _report(modeladmin, request, result, f"Set quality to {quality} on")
+
+
+def _topic(modeladmin, request) -> Topic | None:
+    value = _field(request, "topic")
+    topic = Topic.objects.filter(pk=value).first() if value.isdigit() else None
+    if topic is None:
+        modeladmin.message_user(request, "Choose a topic in “Topic” first.", messages.ERROR)
+    return topic
+
+
+@admin.action(permissions=["change"], description="Add a topic to selected articles (set “Topic”)")
+def add_topic(modeladmin, request, queryset):
+    if topic := _topic(modeladmin, request):
+        result = services.add_topic(articles=queryset, by=request.user, topic=topic)
+        _report(modeladmin, request, result, f"Added topic “{topic.name}” to")
+
+
+@admin.action(permissions=["change"], description="Remove a topic from selected articles (set “Topic”)")
+def remove_topic(modeladmin, request, queryset):
+    if topic := _topic(modeladmin, request):
+        result = services.remove_topic(articles=queryset, by=request.user, topic=topic)
+        _report(modeladmin, request, result, f"Removed topic “{topic.name}” from")
+
+
+@admin.action(permissions=["change"], description="Mark selected articles as reviewed")
+def mark_reviewed(modeladmin, request, queryset):
+    result = services.mark_reviewed(articles=queryset, by=request.user)
+    _report(modeladmin, request, result, "Marked as reviewed:")
+
+
+ARTICLE_ACTIONS = [publish, schedule, unpublish, set_quality, add_topic, remove_topic, mark_reviewed]

@@ -1,0 +1,355 @@
+"""The article admin: the editors' review queue (change list) and the story form.
+
+The change list is built for a table of a hundred thousand rows: no COUNT(*) over many rows (see
+articles/paginator.py), no DISTINCT, no filter that scans the table to draw itself (provider and topic
+filters use autocomplete; category and type values are cached), and one query each for the page, its
+lead images, its topics and its related-coverage counts. Editorial writes go through `articles.services`.
+"""
+
+from functools import partial
+
+from django import forms
+from django.contrib import admin
+from django.contrib.admin import ShowFacets
+from django.contrib.admin.options import ActionLocation
+from django.contrib.admin.utils import unquote
+from django.contrib.admin.views.main import ChangeList
+from django.contrib.admin.widgets import AutocompleteSelect
+from django.core.exceptions import PermissionDenied
+from django.db.models import Prefetch
+from django.forms import modelformset_factory
+from django.http import Http404
+from django.template.response import TemplateResponse
+from django.urls import path, reverse
+from django.utils import timezone
+from django.utils.html import format_html, format_html_join
+
+from articles import services
+from articles.admin.actions import ARTICLE_ACTIONS, ArticleActionForm
+from articles.admin.changes import describe_article_change
+from articles.admin.display import attach_counts, first, moment, thumbnail
+from articles.admin.inlines import ImageInline, RelatedLinkInline
+from articles.admin.search import full_text_available, search_articles
+from articles.admin_filters import (
+    CachedValuesFilter,
+    ProviderFilter,
+    PublicationFilter,
+    PublishedRangeFilter,
+    QualityBandFilter,
+    ReviewFilter,
+    TopicFilter,
+    needs_review,
+)
+from articles.models import EDITORIAL_FIELDS, Article, RelatedLink, Topic
+from articles.paginator import EstimatedCountPaginator
+
+# Columns the change list never shows: kept out of its SELECT.
+_LIST_DEFERRED = ("secured", "extra", "original_url", "amp_url", "cdn_amp_url", "source_path", "excerpt")
+
+
+def is_public(article: Article) -> bool:
+    # Asked of the one public rule (a query), not re-derived here: what readers see is what it says.
+    return Article.objects.public().filter(pk=article.pk).exists()
+
+
+class ArticleChangeList(ChangeList):
+    def get_queryset(self, request, exclude_parameters=None):
+        # Only the page's rows are fetched from this queryset, so what is added here costs per row shown.
+        return (
+            super()
+            .get_queryset(request, exclude_parameters)
+            .defer(*_LIST_DEFERRED)
+            .prefetch_related(
+                "images",
+                Prefetch("topics", queryset=Topic.objects.only("id", "name")),
+            )
+        )
+
+    def get_results(self, request):
+        super().get_results(request)
+        # Related-coverage counts for the page in one grouped query (a per-row subquery in the page's
+        # SELECT would also run for every row a deep page skips over).
+        attach_counts(self.result_list, "related_count", RelatedLink, "article")
+
+
+class ArticleAdminForm(forms.ModelForm):
+    class Meta:
+        model = Article
+        # ModelAdmin.get_form() narrows this to the fieldsets (minus read-only fields) per request.
+        fields = (
+            "title", "excerpt", "category", "type", "provider", "topics", "published_at", "published", "publish_at",
+            "quality", "original_url", "amp_url", "cdn_amp_url",
+        )  # fmt: skip
+        widgets = {
+            name: forms.TextInput(attrs={"class": "vLargeTextField"})  # long headlines and URLs: a wide box
+            for name in ("title", "original_url", "amp_url", "cdn_amp_url")
+        }
+        help_texts = {
+            "published": "Approves the story for readers. With “Publish at” set, it goes public at that time.",
+            "publish_at": "Leave empty to publish as soon as the story is approved.",
+        }
+
+    def clean(self):
+        data = super().clean()
+        # Setting a time without approving would look scheduled but never go public. (Unticking
+        # "Published" on a scheduled story is fine: saving clears its schedule.)
+        if "publish_at" in self.changed_data and data.get("publish_at") and not data.get("published"):
+            self.add_error("publish_at", "Tick “Published” to approve the story for this time.")
+        return data
+
+
+@admin.register(Article)
+class ArticleAdmin(admin.ModelAdmin):
+    form = ArticleAdminForm
+    action_form = ArticleActionForm
+    actions = ARTICLE_ACTIONS
+
+    # The change list.
+    list_display = (
+        "lead_image", "title", "provider_name", "published_time", "publication", "published", "quality",
+        "topic_names", "related_count", "review",
+    )  # fmt: skip
+    list_display_links = ("title",)
+    list_editable = ("published", "quality")
+    list_select_related = ("provider", "reviewed_by")
+    sortable_by = ("published_time", "quality", "review")
+    ordering = ("-published_at", "-id")
+    list_filter = (
+        PublicationFilter, ReviewFilter, ProviderFilter, TopicFilter, ("category", CachedValuesFilter),
+        ("type", CachedValuesFilter), QualityBandFilter, PublishedRangeFilter,
+    )  # fmt: skip
+    # No date_hierarchy: drawing it reads the date of every row that matches the other filters;
+    # PublishedRangeFilter gives the same ranges for nothing.
+    search_fields = ("title", "excerpt", "provider__name", "provider__domain", "web_url")
+    search_help_text = "Words in the title or excerpt, a provider's name or domain, or a URL (or part of one)."
+    list_per_page = 50
+    list_max_show_all = 200
+    show_full_result_count = False
+    show_facets = ShowFacets.NEVER
+    paginator = EstimatedCountPaginator
+
+    # The story form.
+    autocomplete_fields = ("provider", "topics")
+    inlines = (ImageInline, RelatedLinkInline)
+    fieldsets = (
+        (None, {"fields": ("title", "excerpt", ("category", "type"), "provider", "topics", "published_at")}),
+        (
+            "Editorial",
+            {
+                "fields": (("published", "publish_at"), "quality", "review_state", "locked_fields"),
+                "description": "Published, quality and topics belong to editors once changed here: "
+                "re-imports keep them. A re-import that changes the item refreshes the other fields.",
+            },
+        ),
+        ("Links", {"fields": ("web_url", "slug", "original_url", "amp_url", "cdn_amp_url")}),
+        (
+            "Import",
+            {
+                "classes": ("collapse",),
+                "fields": (
+                    "source_path",
+                    ("first_imported_at", "last_imported_at"),
+                    "content_hash",
+                    "source_published",
+                    "heat",
+                    "extra_fields",
+                ),
+            },
+        ),
+        ("Secured", {"classes": ("collapse",), "fields": ("secured_blob",)}),
+    )
+    readonly_fields = (
+        "review_state", "locked_fields", "web_url", "slug", "source_path", "first_imported_at", "last_imported_at",
+        "content_hash", "source_published", "heat", "extra_fields", "secured_blob",
+    )  # fmt: skip
+
+    # ------------------------------------------------------------------ permissions
+
+    def has_publish_permission(self, request):
+        return request.user.has_perm(f"{self.opts.app_label}.publish_article")
+
+    def has_add_permission(self, request):
+        # Articles come from imports: their identity (web_url and its hash) is set there, never typed in.
+        return False
+
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
+        # Deleting thousands of stories from a list is never an editorial task (and would time out).
+        actions.pop("delete_selected", None)
+        return actions
+
+    def get_readonly_fields(self, request, obj=None):
+        readonly = tuple(super().get_readonly_fields(request, obj))
+        if not self.has_publish_permission(request):
+            readonly += ("published", "publish_at")
+        return readonly
+
+    def get_list_editable(self, request) -> tuple[str, ...]:
+        if self.has_publish_permission(request):
+            return self.list_editable
+        return tuple(name for name in self.list_editable if name not in {"published", "publish_at"})
+
+    def get_changelist_instance(self, request):
+        changelist = super().get_changelist_instance(request)
+        if not changelist.is_popup:
+            changelist.list_editable = self.get_list_editable(request)
+        return changelist
+
+    def get_changelist_formset(self, request, **kwargs):
+        defaults = {"formfield_callback": partial(self.formfield_for_dbfield, request=request), **kwargs}
+        fields = self.get_list_editable(request)
+        return modelformset_factory(
+            self.model, self.get_changelist_form(request, fields=fields), extra=0, fields=fields, **defaults
+        )
+
+    # ------------------------------------------------------------------ the change list
+
+    def get_changelist(self, request, **kwargs):
+        return ArticleChangeList
+
+    def get_queryset(self, request):
+        return super().get_queryset(request).select_related("provider", "reviewed_by")
+
+    def get_search_results(self, request, queryset, search_term):
+        if not search_term.strip() or not full_text_available(queryset):
+            return super().get_search_results(request, queryset, search_term)
+        return search_articles(queryset, search_term), False
+
+    @property
+    def media(self):
+        # The provider and topic filters use the admin's autocomplete on the change list too.
+        return super().media + AutocompleteSelect(self.opts.get_field("provider"), self.admin_site).media
+
+    @admin.display(description="image")
+    def lead_image(self, article):
+        return thumbnail(first(article.images.all()))
+
+    @admin.display(description="provider")
+    def provider_name(self, article):
+        if article.provider is None:
+            return ""
+        return format_html(
+            '<a href="?provider={}" title="Only {} stories">{}</a>',
+            article.provider_id,
+            article.provider.domain,
+            article.provider.name,
+        )
+
+    @admin.display(description="published at", ordering="published_at")
+    def published_time(self, article):
+        when = article.published_at
+        return format_html('<time datetime="{}">{}</time>', when.isoformat(), moment(when))
+
+    @admin.display(description="status")
+    def publication(self, article):
+        # Per row, without a query per row: the same test as Article.objects.public(), on loaded fields.
+        if not article.published:
+            return "Draft"
+        if article.publish_at and article.publish_at > timezone.now():
+            return format_html("<strong>Scheduled</strong><br>{}", moment(article.publish_at))
+        return "Live"
+
+    @admin.display(description="topics")
+    def topic_names(self, article):
+        return ", ".join(topic.name for topic in article.topics.all())
+
+    @admin.display(description="related")
+    def related_count(self, article):
+        return article.related_count
+
+    @admin.display(description="reviewed", ordering="reviewed_at")
+    def review(self, article):
+        who = article.reviewed_by.get_username() if article.reviewed_by else ""
+        reviewed = format_html("{}<br>{}", who, moment(article.reviewed_at)) if article.reviewed_at else ""
+        if needs_review(article):
+            reason = "changed upstream" if article.reviewed_at else "new"
+            return format_html('<strong title="{}">Needs review</strong><br>{}', reason, reviewed)
+        return reviewed
+
+    # ------------------------------------------------------------------ the story form
+
+    @admin.display(description="review")
+    def review_state(self, article):
+        if article.pk is None:
+            return ""
+        text = self.review(article)
+        return text or "Never reviewed"
+
+    @admin.display(description="editor-owned fields")
+    def locked_fields(self, article):
+        locked = set(article.editor_locked or [])
+        kept = sorted(locked & EDITORIAL_FIELDS)
+        other = sorted(locked - EDITORIAL_FIELDS)
+        if not locked:
+            return "None yet: re-imports may update every field."
+        text = f"Kept on re-import: {', '.join(kept) or 'none'}."
+        if other:
+            text += f" Also edited here (a re-import that changes the item overwrites them): {', '.join(other)}."
+        return text
+
+    @admin.display(description="extra front matter")
+    def extra_fields(self, article):
+        if not article.extra:
+            return ""
+        return format_html_join("", "<div><code>{}</code>: {}</div>", sorted(article.extra.items()))
+
+    @admin.display(description="secured (opaque, never shown publicly)")
+    def secured_blob(self, article):
+        if not article.secured:
+            return ""
+        # A read-only box: the blob is one long unbroken line that would run off the page as text.
+        return format_html('<textarea readonly rows="4" class="vLargeTextField">{}</textarea>', article.secured)
+
+    def view_on_site(self, article):
+        # Unpublished stories 404 on the public site; they have the admin preview instead.
+        return article.get_absolute_url() if is_public(article) else None
+
+    def save_model(self, request, obj, form, change):
+        if "published" in form.changed_data and not obj.published:
+            obj.publish_at = None  # as the unpublish action does: no stale schedule left behind
+        services.mark_edited(obj, by=request.user, fields=form.changed_data)
+        super().save_model(request, obj, form, change)
+
+    def construct_change_message(self, request, form, formsets, add=False):
+        if add:
+            return super().construct_change_message(request, form, formsets, add)
+        return describe_article_change(form)
+
+    # ------------------------------------------------------------------ staff-only preview
+
+    def get_urls(self):
+        preview = self.admin_site.admin_view(self.preview_view, cacheable=True)
+        name = f"{self.opts.app_label}_{self.opts.model_name}_preview"
+        return [path("<path:object_id>/preview/", preview, name=name), *super().get_urls()]
+
+    def preview_view(self, request, object_id):
+        article = (
+            self.get_queryset(request)
+            .prefetch_related(
+                "topics",
+                "images",
+                Prefetch("related_links", queryset=RelatedLink.objects.select_related("provider")),
+            )
+            .filter(pk=unquote(object_id))
+            .first()
+            if str(object_id).isdigit()
+            else None
+        )
+        if article is None:
+            raise Http404("No such article.")
+        if not self.has_view_or_change_permission(request, article):
+            raise PermissionDenied
+        context = {
+            **self.admin_site.each_context(request),
+            "title": f"Preview: {article.title}",
+            "opts": self.opts,
+            "article": article,
+            "lead_image": first(article.images.all()),
+            "is_public": is_public(article),
+            "change_url": reverse(f"admin:{self.opts.app_label}_{self.opts.model_name}_change", args=[article.pk]),
+        }
+        response = TemplateResponse(request, "admin/articles/article/preview.html", context)
+        # A draft must never be stored by a shared cache or indexed by a search engine.
+        response["Cache-Control"] = "private, no-store"
+        response["X-Robots-Tag"] = "noindex, nofollow"
+        return response

@@ -1,0 +1,19 @@
+from django.urls import path
+from drf_spectacular.views import SpectacularAPIView
+
+from articles.api import views
+from articles.cache import cache_public_page
+
+LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
+
+app_name = "api"
+urlpatterns = [
+    path("", views.api_root, name="root"),
+    path("articles/", cache_public_page(views.ArticleViewSet.as_view(LIST)), name="article-list"),
+    path("articles/<str:slug>/", cache_public_page(views.ArticleViewSet.as_view(DETAIL)), name="article-detail"),
+    path("topics/", cache_public_page(views.TopicViewSet.as_view(LIST)), name="topic-list"),
+    path("topics/<str:slug>/", cache_public_page(views.TopicViewSet.as_view(DETAIL)), name="topic-detail"),
+    path("providers/", cache_public_page(views.ProviderViewSet.as_view(LIST)), name="provider-list"),
+    path("providers/<str:domain>/", cache_public_page(views.ProviderViewSet.as_view(DETAIL)), name="provider-detail"),
+    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+]

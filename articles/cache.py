@@ -1,0 +1,168 @@
+"""Cache of public responses, invalidated whenever what readers may see changes.
+
+Every cached page is keyed by a *public version* kept in the shared cache. Anything that changes public
+content bumps it: the signals below for single saves (admin forms), and `bump_public_version()` for bulk
+writes that bypass signals (the importer, the admin's bulk actions). Old entries are never read again
+and simply age out. Scheduled stories turn public without any write, so no entry is kept past the next
+`publish_at`. Browsers revalidate every time (`no-cache`) with a weak ETag, which costs one cache read.
+
+A local-memory cache lives inside one process and cannot hear another worker's bump, so its entries are
+kept for seconds only; production sets CACHE_URL/REDIS_URL to share the cache (DESIGN.md §6).
+"""
+
+import hashlib
+import time
+from functools import wraps
+
+from django.core.cache import caches
+from django.core.cache.backends.dummy import DummyCache
+from django.core.cache.backends.locmem import LocMemCache
+from django.db import transaction
+from django.db.models import Min
+from django.db.models.functions import Now
+from django.db.models.signals import m2m_changed, post_delete, post_save
+from django.dispatch import receiver
+from django.http import HttpResponse
+from django.utils.cache import get_conditional_response, patch_cache_control
+from django.utils.csp import LazyNonce
+
+from articles.models import Article, Topic
+from providers.models import Provider
+
+CACHE_ALIAS = "public"
+VERSION_KEY = "public:version"
+SHARED_TIMEOUT = 300
+LOCAL_TIMEOUT = 10
+# Pages are rendered with this in place of the CSP nonce and stored that way; each response gets a fresh
+# nonce substituted. NUL cannot come from stored text (PostgreSQL refuses it, form fields reject it).
+NONCE_PLACEHOLDER = "\x00csp-nonce\x00"
+_NONCE_BYTES = NONCE_PLACEHOLDER.encode()
+_UNCACHED_HEADERS = {"set-cookie", "content-length", "etag", "cache-control"}
+
+
+def public_cache():
+    return caches[CACHE_ALIAS]
+
+
+def bump_public_version() -> None:
+    """Invalidate every cached public response (call after changing anything readers may see)."""
+    _bump()
+    if transaction.get_connection().in_atomic_block:
+        # Bump again once the change is visible: a page rendered between the first bump and the commit
+        # would have read the old rows and stored them under the new version.
+        transaction.on_commit(_bump)
+
+
+def _bump() -> None:
+    cache = public_cache()
+    try:
+        cache.incr(VERSION_KEY)
+    except ValueError:
+        # Missing (first use, eviction, restart): a clock value never repeats a version used before.
+        cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+
+
+def public_version() -> int:
+    cache = public_cache()
+    version = cache.get(VERSION_KEY)
+    if version is None:
+        version = time.time_ns()
+        cache.add(VERSION_KEY, version, timeout=None)
+        version = cache.get(VERSION_KEY, version)
+    return version
+
+
+@receiver([post_save, post_delete], sender=Article)
+@receiver([post_save, post_delete], sender=Topic)
+@receiver([post_save, post_delete], sender=Provider)
+def _public_row_changed(sender, **kwargs):
+    bump_public_version()
+
+
+@receiver(m2m_changed, sender=Article.topics.through)
+def _topics_changed(sender, action, **kwargs):
+    if action.startswith("post_"):
+        bump_public_version()
+
+
+def cache_public_page(view):
+    """Serve a public GET view from the shared cache; with a fresh CSP nonce and an ETag either way."""
+
+    @wraps(view)
+    def cached_view(request, *args, **kwargs):
+        if request.method not in ("GET", "HEAD"):
+            return view(request, *args, **kwargs)
+        cache = public_cache()
+        if isinstance(cache, DummyCache):
+            entry = _render(view, request, args, kwargs)
+            return entry if isinstance(entry, HttpResponse) else _respond(request, entry)
+        version = public_version()
+        key = _page_key(request, version)
+        entry = cache.get(key)
+        if entry is None:
+            entry = _render(view, request, args, kwargs)
+            if isinstance(entry, HttpResponse):
+                return entry
+            cache.set(key, entry, _timeout(cache, version))
+        return _respond(request, entry)
+
+    return cached_view
+
+
+def _page_key(request, version: int) -> str:
+    # Scheme and host are part of the page: canonical links, feeds and JSON-LD hold absolute URLs.
+    url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
+    return f"public:page:{version}:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+def _render(view, request, args, kwargs):
+    """The view's response as a cache entry (etag, status, headers, body), or the response itself when it
+    must not be cached (an error, a cookie, `private`)."""
+    request._csp_nonce = NONCE_PLACEHOLDER
+    try:
+        response = view(request, *args, **kwargs)
+        if hasattr(response, "render") and not response.is_rendered:
+            response.render()
+    finally:
+        request._csp_nonce = LazyNonce()
+    if (
+        response.status_code != 200
+        or response.cookies
+        or response.streaming
+        or "private" in response.get("Cache-Control", "")
+    ):
+        if not response.streaming and _NONCE_BYTES in response.content:
+            response.content = response.content.replace(_NONCE_BYTES, str(request._csp_nonce).encode())
+        return response
+    headers = [(name, value) for name, value in response.items() if name.lower() not in _UNCACHED_HEADERS]
+    etag = f'W/"{hashlib.md5(response.content, usedforsecurity=False).hexdigest()}"'
+    return etag, response.status_code, headers, response.content
+
+
+def _respond(request, entry) -> HttpResponse:
+    etag, status, headers, body = entry
+    if _NONCE_BYTES in body:
+        body = body.replace(_NONCE_BYTES, str(request._csp_nonce).encode())
+    response = HttpResponse(body, status=status, headers=dict(headers))
+    response["ETag"] = etag
+    patch_cache_control(response, public=True, no_cache=True)
+    return get_conditional_response(request, etag=etag, response=response)
+
+
+def _timeout(cache, version: int) -> int:
+    timeout = LOCAL_TIMEOUT if isinstance(cache, LocMemCache) else SHARED_TIMEOUT
+    next_publish = _next_scheduled_publish(cache, version)
+    if next_publish:
+        timeout = min(timeout, max(1, int(next_publish - time.time())))
+    return timeout
+
+
+def _next_scheduled_publish(cache, version: int) -> float:
+    """Epoch seconds of the next approved story waiting for its publish_at (0: none); one query per version."""
+    key = f"public:next-publish:{version}"
+    when = cache.get(key)
+    if when is None or 0 < when <= time.time():
+        scheduled = Article.objects.filter(published=True, publish_at__gt=Now()).aggregate(at=Min("publish_at"))["at"]
+        when = scheduled.timestamp() if scheduled else 0.0
+        cache.set(key, when, SHARED_TIMEOUT)
+    return when

@@ -1,0 +1,413 @@
+"""Reads shared by the public pages, feeds, sitemaps and API; every story comes from Article.objects.public().
+
+Each selector loads what its page shows in a fixed number of queries, whatever the page size, and only
+the columns it shows: `secured` and `extra` are never loaded. Provider logos are always `logo_list`.
+"""
+
+from __future__ import annotations
+
+import math
+from dataclasses import dataclass, field
+from datetime import datetime, timedelta
+from functools import cached_property
+
+from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, QuerySet
+from django.db.models.expressions import Expression
+from django.http import Http404
+
+from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from providers.models import Provider
+
+PAGE_SIZE = 20
+MAX_PAGE = 100_000  # far beyond any archive; larger numbers would overflow the database's OFFSET
+FEED_SIZE = 50
+
+# What Image.display_url()/display_size() and the templates read; the query-count tests catch any drift
+# (a field missing here costs one query per image).
+IMAGE_DISPLAY_FIELDS = ("id", "url", "width", "height", "title", "file", "renditions", "status")
+IMAGE_FIELDS = (*IMAGE_DISPLAY_FIELDS, "position", "article_id", "related_link_id", "provider_id")
+CARD_VALUES = ("id", "slug", "title", "excerpt", "published_at", "type", "category", "quality", "heat",
+               "web_url", "original_url", "amp_url", "cdn_amp_url", "provider_id", "provider__name",
+               "provider__domain")  # fmt: skip
+CARD_FIELD_NAMES = [name for name in CARD_VALUES if not name.startswith("provider")]
+
+
+def public_articles() -> QuerySet:
+    return Article.objects.public()
+
+
+def latest_first(queryset: QuerySet) -> QuerySet:
+    return queryset.order_by("-published_at", "-id")
+
+
+def _images() -> QuerySet:
+    return Image.objects.only(*IMAGE_FIELDS).order_by("position", "id")
+
+
+def _logos(lookup: str = "provider__logos") -> Prefetch:
+    return Prefetch(lookup, queryset=_images(), to_attr="logo_list")
+
+
+class CardDetails(Expression):
+    """One JSON value per story with what a card shows besides its own columns: the first image, the
+    provider's first logo, the topic ids and the number of other sources.
+
+    Written as SQL because on a page of cards the ORM spent longer building and compiling the four
+    equivalent Subquery() annotations than the database spent running them. The article table is
+    referenced through the alias the query gives it, so the expression also works inside subqueries.
+    """
+
+    output_field = JSONField()
+    POSTGRESQL = (
+        "jsonb_build_object("
+        "'image', (SELECT {image} FROM {images} i WHERE i.article_id = {a}.id {first}), "
+        "'logo', (SELECT {image} FROM {images} i WHERE i.provider_id = {a}.provider_id {first}), "
+        "'topics', (SELECT jsonb_agg(t.topic_id) FROM {topics} t WHERE t.article_id = {a}.id), "
+        "'sources', (SELECT count(*) FROM {links} r WHERE r.article_id = {a}.id))"
+    )  # fmt: skip
+    SQLITE = (
+        "json_object("
+        "'image', json((SELECT {image} FROM {images} i WHERE i.article_id = {a}.id {first})), "
+        "'logo', json((SELECT {image} FROM {images} i WHERE i.provider_id = {a}.provider_id {first})), "
+        "'topics', json((SELECT json_group_array(t.topic_id) FROM {topics} t WHERE t.article_id = {a}.id)), "
+        "'sources', (SELECT count(*) FROM {links} r WHERE r.article_id = {a}.id))"
+    )  # fmt: skip
+
+    def __init__(self, alias: str | None = None):
+        super().__init__()
+        self.alias = alias
+
+    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
+        clone = self.copy()
+        clone.alias = query.get_initial_alias()
+        return clone
+
+    def relabeled_clone(self, change_map):
+        clone = self.copy()
+        clone.alias = change_map.get(self.alias, self.alias)
+        return clone
+
+    def _sql(self, compiler, template: str, build_object: str, renditions: str):
+        quote = compiler.quote_name
+        columns = ", ".join(f"'{c}', i.{c}" for c in IMAGE_DISPLAY_FIELDS if c != "renditions")
+        return template.format(
+            image=f"{build_object}({columns}, 'renditions', {renditions})",
+            first="ORDER BY i.position, i.id LIMIT 1",
+            a=quote(self.alias),
+            images=quote(Image._meta.db_table),
+            topics=quote(Article.topics.through._meta.db_table),
+            links=quote(RelatedLink._meta.db_table),
+        ), []
+
+    def as_postgresql(self, compiler, connection):
+        return self._sql(compiler, self.POSTGRESQL, "jsonb_build_object", "i.renditions")
+
+    def as_sqlite(self, compiler, connection):
+        # SQLite stores JSON as text: json() keeps it an object inside the built object.
+        return self._sql(compiler, self.SQLITE, "json_object", "json(i.renditions)")
+
+
+def card_queryset(queryset: QuerySet, *annotations: str) -> QuerySet:
+    """Stories as card rows, in one query: the columns a card shows, its provider and CardDetails.
+
+    Rows, not model instances: building 20 Article and Provider instances cost more than the query.
+    story_cards() turns them into StoryCards; `annotations` adds the queryset's own (search snippets).
+    """
+    return queryset.values(*CARD_VALUES, *annotations, card=CardDetails())
+
+
+@dataclass(slots=True, eq=False)
+class ProviderCard:
+    id: int
+    name: str
+    domain: str
+    logo_list: list[Image]
+
+    get_absolute_url = Provider.get_absolute_url  # the model's own URL rule
+
+
+@dataclass(eq=False)
+class StoryCard:
+    """A story as lists, feeds and the API list show it: plain data with the model's URL rule."""
+
+    id: int
+    slug: str
+    title: str
+    excerpt: str
+    published_at: datetime
+    type: str
+    category: str
+    quality: int | None
+    heat: int | None
+    web_url: str
+    original_url: str
+    amp_url: str
+    cdn_amp_url: str
+    provider: ProviderCard | None
+    card_image: Image | None
+    card_topics: list[TopicEntry]
+    source_count: int
+    title_snippet: str = ""
+    excerpt_snippet: str = ""
+
+    get_absolute_url = Article.get_absolute_url
+
+
+def _image(data) -> Image | None:
+    # An unsaved Image with the columns display_url() reads, so that its rules apply unchanged.
+    return Image(**data) if data else None
+
+
+def story_cards(rows: list[dict], topics: TopicIndex) -> list[StoryCard]:
+    """StoryCards from card_queryset() rows (no query): lead image, provider with logo, topics, sources."""
+    providers: dict[int, ProviderCard] = {}
+    cards = []
+    for row in rows:
+        details = row["card"]
+        provider = providers.get(row["provider_id"])
+        if provider is None and row["provider_id"]:
+            logo = _image(details["logo"])
+            provider = providers[row["provider_id"]] = ProviderCard(
+                row["provider_id"], row["provider__name"], row["provider__domain"], [logo] if logo else []
+            )
+        cards.append(
+            StoryCard(
+                **{name: row[name] for name in CARD_FIELD_NAMES},
+                provider=provider,
+                card_image=_image(details["image"]),
+                card_topics=topics.in_order(details["topics"] or ()),
+                source_count=details["sources"],
+                title_snippet=row.get("title_snippet", ""),
+                excerpt_snippet=row.get("excerpt_snippet", ""),
+            )
+        )
+    return cards
+
+
+def card_page_or_404(queryset: QuerySet, number, topics: TopicIndex, *annotations: str) -> Page:
+    """One page of StoryCards from `queryset`, in its order (one query)."""
+    page = page_or_404(card_queryset(queryset, *annotations), number)
+    page.object_list = story_cards(page.object_list, topics)
+    return page
+
+
+def for_article_page(queryset: QuerySet) -> QuerySet:
+    """One story with everything its page shows, More coverage ranked by quality (7 queries)."""
+    coverage = (
+        RelatedLink.objects.select_related("provider")
+        .defer("extra", "provider__extra", "provider__other_names")
+        .prefetch_related(Prefetch("images", queryset=_images()), _logos())
+        .order_by(F("quality").desc(nulls_last=True), "position")
+    )
+    return (
+        queryset.select_related("provider")
+        .defer("secured", "extra", "editor_locked", "source_path", "content_hash", "provider__extra")
+        .prefetch_related(
+            Prefetch("topics", queryset=Topic.objects.only("id", "name", "slug")),
+            Prefetch("images", queryset=_images()),
+            _logos(),
+            Prefetch("related_links", queryset=coverage),
+        )
+    )
+
+
+def link_local_coverage(links: list[RelatedLink]) -> None:
+    """Set `link.local_slug` on related links whose story is itself public here (one query)."""
+    by_hash = {url_identity_hash(link.web_url): link for link in links}
+    for link in links:
+        link.local_slug = None
+    if not by_hash:
+        return
+    for web_url_hash, slug in public_articles().filter(web_url_hash__in=by_hash).values_list("web_url_hash", "slug"):
+        by_hash[web_url_hash].local_slug = slug
+
+
+# --------------------------------------------------------------------------- pages
+
+
+@dataclass
+class Page:
+    """A page of a list without COUNT(*): counting 100,000 public stories costs more than the page itself."""
+
+    object_list: list
+    number: int
+    more: bool
+    size: int = PAGE_SIZE
+
+    def __iter__(self):
+        return iter(self.object_list)
+
+    def __len__(self):
+        return len(self.object_list)
+
+    def has_next(self) -> bool:
+        return self.more
+
+    def has_previous(self) -> bool:
+        return self.number > 1
+
+    def has_other_pages(self) -> bool:
+        return self.more or self.has_previous()
+
+    def next_page_number(self) -> int:
+        return self.number + 1
+
+    def previous_page_number(self) -> int:
+        return self.number - 1
+
+    def start_index(self) -> int:
+        return (self.number - 1) * self.size + 1 if self.object_list else 0
+
+
+def page_number(value) -> int:
+    try:
+        number = int(value)
+    except (TypeError, ValueError):
+        return 1
+    return number if number >= 1 else 1
+
+
+def page_or_404(queryset: QuerySet, number, size: int | None = None) -> Page:
+    """One page of `queryset` (one query for the rows, one more row to know if another page follows)."""
+    number, size = page_number(number), size or PAGE_SIZE
+    if number > MAX_PAGE:
+        raise Http404("No such page.")
+    rows = list(queryset[(number - 1) * size : number * size + 1])
+    if number > 1 and not rows:
+        raise Http404("No such page.")
+    return Page(rows[:size], number, len(rows) > size, size)
+
+
+# --------------------------------------------------------------------------- top stories
+
+TOP_WINDOW = timedelta(days=3)
+TOP_CANDIDATES = 600
+HEAT_WEIGHT = 0.5
+GRAVITY = 1.5  # how fast a story sinks with age (as on Hacker News)
+
+
+def top_score(quality: int | None, heat: int | None, age: timedelta) -> float:
+    """Editorial quality plus half the heat, divided by age in hours (plus two) to the power GRAVITY."""
+    points = max(quality or 0, 0) + HEAT_WEIGHT * max(heat or 0, 0) + 1
+    hours = max(age.total_seconds(), 0) / 3600
+    return points / math.pow(hours + 2, GRAVITY)
+
+
+def top_story_ids(queryset: QuerySet) -> list[int]:
+    """Ids of the recent public stories, best first (one query over the newest candidates).
+
+    Age is measured from the newest story rather than from the wall clock: on a live site the two are
+    minutes apart, and an archive or the demo data still ranks its last days sensibly.
+    """
+    rows = list(latest_first(queryset).values_list("id", "quality", "heat", "published_at")[:TOP_CANDIDATES])
+    if not rows:
+        return []
+    clock = rows[0][3]
+    recent = [row for row in rows if clock - row[3] <= TOP_WINDOW]
+    recent.sort(key=lambda row: top_score(row[1], row[2], clock - row[3]), reverse=True)
+    return [row[0] for row in recent]
+
+
+def top_page_or_404(queryset: QuerySet, number, topics: TopicIndex, size: int | None = None) -> Page:
+    ids = top_story_ids(queryset)
+    number, size = page_number(number), size or PAGE_SIZE
+    chosen = ids[(number - 1) * size : number * size]
+    if number > 1 and not chosen:
+        raise Http404("No such page.")
+    rows = {row["id"]: row for row in card_queryset(queryset.filter(id__in=chosen))}
+    cards = story_cards([rows[i] for i in chosen if i in rows], topics)
+    return Page(cards, number, len(ids) > number * size, size)
+
+
+# --------------------------------------------------------------------------- topics and providers
+
+
+@dataclass(slots=True, eq=False)
+class TopicEntry:
+    id: int
+    name: str
+    slug: str
+    parent_id: int | None
+    shortname: str
+    description: str
+    parent_topic: TopicEntry | None = None
+    index_order: int = 0
+
+    get_absolute_url = Topic.get_absolute_url  # the model's own URL rule
+
+
+@dataclass
+class TopicIndex:
+    """All topics as plain data in one query: the filter's choices, card topics, parents and children."""
+
+    topics: list[TopicEntry]
+    by_slug: dict[str, TopicEntry] = field(init=False)
+    by_id: dict[int, TopicEntry] = field(init=False)
+    children: dict[int | None, list[TopicEntry]] = field(init=False)
+
+    def __post_init__(self):
+        self.by_slug = {topic.slug: topic for topic in self.topics}
+        self.by_id = {topic.id: topic for topic in self.topics}
+        self.children = {}
+        for position, topic in enumerate(self.topics):
+            topic.index_order = position
+            topic.parent_topic = self.by_id.get(topic.parent_id)
+            self.children.setdefault(topic.parent_id, []).append(topic)
+
+    def in_order(self, ids) -> list[TopicEntry]:
+        """The topics with these ids, in the index's (alphabetical) order."""
+        return sorted((self.by_id[i] for i in set(ids) if i in self.by_id), key=lambda topic: topic.index_order)
+
+    def descendant_ids(self, topic: TopicEntry) -> set[int]:
+        found, stack = set(), [topic]
+        while stack:
+            current = stack.pop()
+            if current.id not in found:
+                found.add(current.id)
+                stack.extend(self.children.get(current.id, []))
+        return found
+
+    def ancestors(self, topic: TopicEntry) -> list[TopicEntry]:
+        chain, seen, current = [], {topic.id}, topic.parent_topic
+        while current is not None and current.id not in seen:
+            chain.insert(0, current)
+            seen.add(current.id)
+            current = current.parent_topic
+        return chain
+
+    @cached_property
+    def choices(self) -> list[tuple[str, str]]:
+        return [(topic.slug, topic.name) for topic in self.topics]
+
+
+def topic_index() -> TopicIndex:
+    columns = ("id", "name", "slug", "parent_id", "shortname", "description")
+    return TopicIndex([TopicEntry(*row) for row in Topic.objects.values_list(*columns)])
+
+
+def in_topics(queryset: QuerySet, topic_ids) -> QuerySet:
+    # EXISTS rather than a join: a story in two of the topics must not be listed twice.
+    through = Article.topics.through.objects.filter(article_id=OuterRef("pk"), topic_id__in=topic_ids)
+    return queryset.filter(Exists(through))
+
+
+def visible_topic_ids() -> set[int]:
+    """Topics with a public story in them or in a descendant (one query)."""
+    direct = Article.topics.through.objects.filter(topic_id=OuterRef("pk"), article__in=public_articles())
+    rows = list(Topic.objects.annotate(has_story=Exists(direct)).values_list("id", "parent_id", "has_story"))
+    parents = {topic_id: parent_id for topic_id, parent_id, _ in rows}
+    visible = set()
+    for topic_id, _, has_story in rows:
+        current = topic_id if has_story else None
+        while current is not None and current not in visible:
+            visible.add(current)
+            current = parents.get(current)
+    return visible
+
+
+def providers_with_logos() -> QuerySet:
+    return Provider.objects.defer("extra", "other_names").prefetch_related(_logos("logos"))
+
+
+def providers_with_public_stories() -> QuerySet:
+    return providers_with_logos().filter(Exists(public_articles().filter(provider_id=OuterRef("pk"))))

@@ -1,0 +1,157 @@
+"""Template helpers of the public site: the one URL guard, images, times, JSON-LD and search highlights."""
+
+from datetime import UTC, datetime
+
+from django import template
+from django.utils import timezone
+from django.utils.html import escape, format_html, json_script
+from django.utils.safestring import mark_safe
+
+from articles.search import MARK_START, MARK_STOP
+
+register = template.Library()
+
+_UNSAFE_CHARS = frozenset(chr(c) for c in [*range(0x21), 0x7F])
+
+
+@register.filter
+def safe_url(value) -> str:
+    """`value` if a browser will fetch it over http(s) (absolute, or a path on this site), else "".
+
+    Every href and src of the public site goes through here: stored URLs were checked on import, but
+    editors, older data and the image pipeline also write them, and `javascript:` must never get through.
+    """
+    if not value:
+        return ""
+    value = str(value)
+    # Browsers drop tabs and newlines inside URLs and treat "\" like "/": "/\evil" would leave the site.
+    if any(char in _UNSAFE_CHARS for char in value) or "\\" in value:
+        return ""
+    if value.startswith("/"):
+        return "" if value.startswith("//") else value
+    scheme, sep, rest = value.partition("://")
+    if sep and scheme.lower() in {"http", "https"} and rest and not rest.startswith("/"):
+        return value
+    return ""
+
+
+def first_safe_url(*values) -> str:
+    return next((url for url in map(safe_url, values) if url), "")
+
+
+@register.filter
+def original_link(story) -> str:
+    """The story at its outlet (an Article or a RelatedLink): originalUrl, else webUrl, if http(s)."""
+    return first_safe_url(story.original_url, story.web_url)
+
+
+@register.filter
+def amp_link(story) -> str:
+    return first_safe_url(story.amp_url, story.cdn_amp_url)
+
+
+def absolute_url(request, value) -> str:
+    """An absolute http(s) URL for meta tags, feeds and JSON-LD (site paths get this site's origin)."""
+    url = safe_url(value)
+    if url.startswith("/"):
+        return request.build_absolute_uri(url)
+    return url
+
+
+@register.simple_tag
+def picture(image, size="card", alt="", lazy=True):
+    """An <img> for an Image row: its best rendition, its dimensions (no layout shift), lazily loaded."""
+    if image is None:
+        return ""
+    src = safe_url(image.display_url(size))
+    if not src:
+        return ""
+    width, height = image.display_size(size)
+    dimensions = format_html(' width="{}" height="{}"', width, height) if width and height else ""
+    loading = mark_safe(' loading="lazy" decoding="async"') if lazy else ""
+    return format_html('<img src="{}" alt="{}"{}{}>', src, alt, dimensions, loading)
+
+
+@register.simple_tag
+def provider_logo(provider, lazy=True):
+    """The provider's first logo; selectors load logos as `logo_list`."""
+    return picture(provider.logo_list[0], "thumb", lazy=lazy) if provider.logo_list else ""
+
+
+_AGE_UNITS = ((365 * 86400, "year"), (30 * 86400, "month"), (7 * 86400, "week"), (86400, "day"), (3600, "hour"),
+              (60, "minute"))  # fmt: skip
+
+
+def relative_age(value: datetime, now: datetime) -> str:
+    seconds = (now - value).total_seconds()
+    for size, unit in _AGE_UNITS:
+        if seconds >= size:
+            count = int(seconds // size)
+            return f"{count} {unit}{'' if count == 1 else 's'} ago"
+    return "just now"
+
+
+@register.simple_tag
+def timestamp(value: datetime | None):
+    """<time> with the age ("3 hours ago", kept fresh by newsroom.js) and the absolute date in UTC."""
+    if value is None:
+        return ""
+    return format_html(
+        '<time datetime="{}"><span class="relative" data-relative>{}</span> <span class="absolute">{}</span></time>',
+        value.isoformat(),
+        relative_age(value, timezone.now()),
+        value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC"),
+    )
+
+
+@register.simple_tag(takes_context=True)
+def json_ld(context, data: dict):
+    """A JSON-LD block. json_script escapes <, > and & so no value can close the element early."""
+    block = json_script(data)
+    nonce = context.get("csp_nonce")
+    opening = format_html('<script type="application/ld+json" nonce="{}">', nonce) if nonce else None
+    # Only the fixed opening tag changes; the escaped JSON body is json_script's.
+    return mark_safe(  # noqa: S308
+        block.replace('<script type="application/json">', opening or '<script type="application/ld+json">', 1)
+    )
+
+
+@register.filter
+def highlight(value) -> str:
+    """Search snippet with its matches marked: the text is escaped first, then the markers become <mark>."""
+    if not value:
+        return ""
+    return mark_safe(escape(value).replace(MARK_START, "<mark>").replace(MARK_STOP, "</mark>"))  # noqa: S308
+
+
+@register.simple_tag(takes_context=True)
+def absolute(context, value) -> str:
+    return absolute_url(context["request"], value)
+
+
+@register.simple_tag(takes_context=True)
+def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
+    """schema.org NewsArticle for the story page (search engines read it; nothing on the page runs it)."""
+    data = {
+        "@context": "https://schema.org",
+        "@type": "NewsArticle",
+        "headline": article.title[:110],
+        "description": article.excerpt,
+        "datePublished": article.published_at.isoformat(),
+        "url": canonical,
+        "mainEntityOfPage": canonical,
+        "articleSection": [topic.name for topic in article.topics.all()],
+    }
+    if image_url:
+        data["image"] = [image_url]
+    if article.provider:
+        publisher = {
+            "@type": "Organization",
+            "name": article.provider.name,
+            "url": f"https://{article.provider.domain}/",
+        }
+        data["publisher"] = data["author"] = publisher
+    original = original_link(article)
+    if original.startswith("http"):
+        data["isBasedOn"] = original
+    return json_ld(context, data)

@@ -1,0 +1,316 @@
+"""Implementation of bench/admin_speed (run that wrapper, not this file: it picks the venv and PostgreSQL).
+
+1. Reuses (or generates) bench/.data/items-N with ../shared/tools/gen_corpus.py (N = 100,000 by default).
+2. Imports it into a fresh PostgreSQL database (`manage.py import_articles DIR --trust-published`), then
+   ANALYZEs, as autovacuum would soon after a real import.
+3. In this process, with Django's test client logged in as a member of the Editors group, times each
+   admin request R times after a warm-up and prints the median (and p90) server time and the number of
+   SQL queries it takes. Timing covers the whole Django request (middleware, view, queries, template);
+   no network. Other processes on the machine share its CPUs: figures vary with their load.
+"""
+
+import argparse
+import fcntl
+import os
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
+DATA_ROOT = REPO / "bench" / ".data"
+TARGET_MS = 300  # median server time per request, from the issue
+
+
+def log(message: str) -> None:
+    print(f"admin_speed: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- corpus
+def _count_files(directory: Path) -> int:
+    return sum(1 for _ in directory.rglob("*.md"))
+
+
+def ensure_corpus(count: int) -> Path:
+    """bench/.data/items-N with exactly N files, shared with the other benchmarks: generated once, under
+    the same lock file they take (bench/.data/.items-N.lock), into a private directory renamed at the end."""
+    directory = DATA_ROOT / f"items-{count}"
+    DATA_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(DATA_ROOT / f".items-{count}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if directory.is_dir():
+            found = _count_files(directory)
+            if found == count:
+                log(f"reusing {directory.relative_to(REPO)} ({found} files)")
+                return directory
+            time.sleep(5)
+            if _count_files(directory) != found:
+                sys.exit(f"admin_speed: {directory} is changing under another process; retry when it is done")
+            log(f"{directory.relative_to(REPO)} holds {found} files, not {count}: regenerating")
+            shutil.rmtree(directory)
+        if not GEN_CORPUS.is_file():
+            sys.exit(f"admin_speed: generator not found at {GEN_CORPUS}")
+        log(f"generating {count} items into {directory.relative_to(REPO)}")
+        partial = DATA_ROOT / f".items-{count}.partial-{os.getpid()}"
+        command = ["python3", str(GEN_CORPUS), str(partial), "--count", str(count), "--seed", "1", "--quiet"]
+        try:
+            subprocess.run(command, check=True)
+            partial.rename(directory)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        return directory
+
+
+# --------------------------------------------------------------------------- database
+def database_url(admin_url: str, name: str) -> str:
+    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
+
+
+def article_count(url: str) -> int | None:
+    try:
+        with psycopg.connect(url) as conn:
+            return conn.execute("SELECT count(*) FROM articles_article").fetchone()[0]
+    except psycopg.Error:
+        return None
+
+
+def fresh_database(admin_url: str, name: str) -> str:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return database_url(admin_url, name)
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def manage(args: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=REPO, env=env, check=True)
+    return time.perf_counter() - started
+
+
+def load(directory: Path, env: dict, jobs: int, url: str, count: int) -> None:
+    log("migrating")
+    manage(["migrate", "--noinput", "-v0"], env)
+    log(f"importing {directory.relative_to(REPO)} (--trust-published, --jobs {jobs}); this takes a few minutes")
+    seconds = manage(["import_articles", str(directory), "--trust-published", "--jobs", str(jobs), "-v0"], env)
+    log(f"imported in {seconds:.0f}s")
+    with psycopg.connect(url, autocommit=True) as conn:
+        top_up(conn, count)
+        conn.execute("VACUUM ANALYZE")
+
+
+# Article columns copied as they are by top_up (identity, slug and bookkeeping are derived).
+_COPIED = (
+    "excerpt, category, type, published_at, original_url, amp_url, cdn_amp_url, heat, provider_id, secured, extra, "
+    "source_published, published, quality, editor_locked, publish_at, reviewed_by_id, reviewed_at, source_path, "
+    "content_hash, first_imported_at, last_imported_at"
+)
+
+
+def top_up(conn, count: int) -> None:
+    """The generator repeats some stories (same webUrl), so N files give fewer than N articles; copy the
+    newest ones (a marked URL and slug, same topics, images and related links) until there are exactly N."""
+    have = conn.execute("SELECT count(*) FROM articles_article").fetchone()[0]
+    missing = count - have
+    if missing <= 0:
+        return
+    log(f"{have} distinct articles from {count} files: copying {missing} to reach {count}")
+    conn.execute(
+        "CREATE TEMP TABLE copies AS SELECT id AS source_id, nextval(pg_get_serial_sequence('articles_article', 'id'))"
+        " AS id FROM articles_article ORDER BY published_at DESC, id DESC LIMIT %s",
+        [missing],
+    )
+    for statement in _TOP_UP:
+        conn.execute(statement)
+
+
+_TOP_UP = [
+    # Constant SQL (column lists above), no input: nothing to inject.
+    f"""INSERT INTO articles_article (id, web_url, web_url_hash, slug, title, {_COPIED})
+    SELECT c.id, a.web_url || '#copy', encode(sha256(convert_to(a.web_url || '#copy', 'UTF8')), 'hex'),
+           left(a.slug, 110) || '-copy', a.title || ' (copy)', {_COPIED}
+    FROM copies c JOIN articles_article a ON a.id = c.source_id""",  # noqa: S608
+    """INSERT INTO articles_article_topics (article_id, topic_id)
+    SELECT c.id, t.topic_id FROM copies c JOIN articles_article_topics t ON t.article_id = c.source_id""",
+    """INSERT INTO articles_image (url, position, width, height, title, is_cached, file, extra, url_hash, status,
+                                failure_reason, attempts, content_sha256, format, renditions, article_id)
+    SELECT i.url, i.position, i.width, i.height, i.title, i.is_cached, i.file, i.extra, i.url_hash, i.status,
+           i.failure_reason, i.attempts, i.content_sha256, i.format, i.renditions, c.id
+    FROM copies c JOIN articles_image i ON i.article_id = c.source_id""",
+    """INSERT INTO articles_relatedlink (article_id, position, web_url, title, excerpt, published_at, original_url,
+                                      amp_url, cdn_amp_url, category, type, quality, heat, provider_id, extra)
+    SELECT c.id, r.position, r.web_url, r.title, r.excerpt, r.published_at, r.original_url, r.amp_url,
+           r.cdn_amp_url, r.category, r.type, r.quality, r.heat, r.provider_id, r.extra
+    FROM copies c JOIN articles_relatedlink r ON r.article_id = c.source_id""",
+    "DROP TABLE copies",
+]
+
+
+# --------------------------------------------------------------------------- measuring
+def measure(env: dict, requests: int, warmup: int) -> list[dict]:
+    os.environ.update(env)
+    os.environ["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
+    sys.path.insert(0, str(REPO))
+    import django
+
+    django.setup()
+    from django.contrib.auth.models import Group, User
+    from django.db import connection
+    from django.db.models import Count
+    from django.test import Client
+
+    from articles.models import Article, Topic
+    from providers.models import Provider
+
+    editor, created = User.objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
+    if created:
+        editor.groups.add(Group.objects.get(name="Editors"))
+    client = Client()
+    client.force_login(editor)
+
+    busiest = Provider.objects.annotate(n=Count("articles")).order_by("-n").first()
+    topic = Topic.objects.annotate(n=Count("articles")).order_by("-n")[5]
+    story = Article.objects.annotate(n=Count("related_links")).order_by("-n", "id").first()
+    year = Article.objects.order_by("-published_at").values_list("published_at", flat=True).first().year
+    base = "/admin/articles/article/"
+    cases = [
+        ("change list", base, True),
+        ("filtered list", f"{base}?status=live&quality_band=75-99", True),
+        ("search", f"{base}?q=robots", True),
+        ("change form", f"{base}{story.pk}/change/", True),
+        ("  needs review", f"{base}?review=needed", False),
+        ("  provider filter", f"{base}?provider={busiest.pk}", False),
+        ("  topic filter", f"{base}?topic={topic.pk}", False),
+        ("  year + draft", f"{base}?published_at__year={year}&status=draft", False),
+        ("  date range", f"{base}?published_from={year}-01-01&published_to={year}-03-31", False),
+        ("  search phrase", f"{base}?q=%22facial+recognition%22+-police", False),
+        ("  search provider", f"{base}?q={busiest.domain}", False),
+        ("  search URL", f"{base}?q={story.web_url}", False),
+        ("  page 100", f"{base}?p=100", False),
+        ("  preview", f"{base}{story.pk}/preview/", False),
+        ("  providers", "/admin/providers/provider/", False),
+        ("  topics", "/admin/articles/topic/", False),
+        ("  images", "/admin/articles/image/", False),
+        ("  related links", "/admin/articles/relatedlink/", False),
+    ]
+    results = []
+    for label, url, headline in cases:
+        for _ in range(warmup):
+            response = client.get(url)
+            if response.status_code != 200:
+                sys.exit(f"admin_speed: {url} answered {response.status_code}")
+        queries: list[float] = []
+
+        def timed(execute, sql, params, many, context, queries=queries):
+            started = time.perf_counter()
+            try:
+                return execute(sql, params, many, context)
+            finally:
+                queries.append(time.perf_counter() - started)
+
+        with connection.execute_wrapper(timed):
+            client.get(url)
+        times = []
+        for _ in range(requests):
+            started = time.perf_counter()
+            client.get(url)
+            times.append((time.perf_counter() - started) * 1000)
+        times.sort()
+        results.append(
+            {
+                "label": label,
+                "url": url,
+                "headline": headline,
+                "median": statistics.median(times),
+                "p90": times[int(len(times) * 0.9) - 1],
+                "queries": len(queries),
+                "db_ms": sum(queries) * 1000,
+            }
+        )
+    return results
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench/admin_speed", description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=100_000, help="articles to generate and import (default 100000)")
+    parser.add_argument("--requests", type=int, default=25, help="timed requests per URL (default 25)")
+    parser.add_argument("--warmup", type=int, default=3, help="untimed requests per URL first (default 3)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="import_articles --jobs")
+    parser.add_argument("--db-name", default="bench_admin", help="database created for the run")
+    parser.add_argument("--keep-db", action="store_true", help="leave the database in place afterwards")
+    parser.add_argument("--reuse-db", action="store_true", help="skip the import when the database already holds N")
+    args = parser.parse_args()
+    if args.count < 1 or args.requests < 1 or args.warmup < 0:
+        parser.error("--count and --requests must be at least 1")
+
+    admin_url = os.environ.get("DATABASE_URL", "")
+    if not admin_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        sys.exit("admin_speed: DATABASE_URL must be a postgres URL (use bench/admin_speed, not this file)")
+    if admin_url.startswith("pgsql://"):
+        admin_url = "postgresql://" + admin_url.removeprefix("pgsql://")
+
+    url = database_url(admin_url, args.db_name)
+    static_root = tempfile.mkdtemp(prefix="admin-speed-static-")  # never race the repo's staticfiles/
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    env |= {
+        "DATABASE_URL": url,
+        "DJANGO_SECRET_KEY": "bench-only-not-secret",
+        "DJANGO_ALLOWED_HOSTS": "testserver",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_HSTS_SECONDS": "0",
+        "STATIC_ROOT": static_root,
+        "PYTHONUNBUFFERED": "1",
+    }
+    try:
+        if args.reuse_db and article_count(url) == args.count:
+            log(f"reusing database {args.db_name} ({args.count} articles)")
+        else:
+            directory = ensure_corpus(args.count)
+            fresh_database(admin_url, args.db_name)
+            load(directory, env, args.jobs, url, args.count)
+        manage(["collectstatic", "--noinput", "-v0"], env)
+        n = article_count(url)
+        log(f"measuring {args.requests} requests per URL after {args.warmup} warm-up requests")
+        results = measure(env, args.requests, args.warmup)
+    finally:
+        shutil.rmtree(static_root, ignore_errors=True)
+        if not args.keep_db and not args.reuse_db:
+            from django.apps import apps
+
+            if apps.ready:  # Django was set up for the measurements: release its connections first
+                from django.db import connections
+
+                connections.close_all()
+            drop_database(admin_url, args.db_name)
+
+    print()
+    print(f"Admin speed: {n:,} articles, PostgreSQL, {os.cpu_count()} CPU(s), median of {args.requests} requests")
+    print(f"{'request':<20} {'median':>9} {'p90':>9} {'queries':>8} {'SQL':>9}   target")
+    print("-" * 74)
+    for r in results:
+        status = ("PASS" if r["median"] < TARGET_MS else "FAIL") if r["headline"] else ""
+        print(
+            f"{r['label']:<20} {r['median']:>7.1f}ms {r['p90']:>7.1f}ms {r['queries']:>8} {r['db_ms']:>7.1f}ms   "
+            f"{f'< {TARGET_MS} ms ' + status if status else ''}".rstrip()
+        )
+    print()
+    print("SQL = time of that request's queries in one extra, instrumented run. URLs:")
+    for r in results:
+        print(f"  {r['label'].strip():<18} {r['url']}")
+
+
+if __name__ == "__main__":
+    main()

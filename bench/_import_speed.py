@@ -1,0 +1,404 @@
+"""Implementation of bench/import_speed (run that wrapper, not this file: it picks the venv and PostgreSQL).
+
+Measures, in one run, against a fresh PostgreSQL database:
+  (a) parse-only rate: read each file + yaml.load(front matter, CSafeLoader), one core;
+  (b) first import into an empty, freshly migrated database (`manage.py import_articles DIR --jobs J`);
+  (c) re-import of the unchanged batch (the same command again);
+  (d) peak RSS of the import process (from /usr/bin/time -v, else getrusage), plus the sampled peak of
+      the whole process tree (main process + parser workers).
+"""
+
+import argparse
+import contextlib
+import fcntl
+import os
+import pstats
+import re
+import resource
+import shutil
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+import yaml
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
+DATA_ROOT = REPO / "bench" / ".data"
+TIME_BIN = "/usr/bin/time"
+
+# Targets from the issue.
+TARGET_IMPORT_RATIO = 0.60  # import items/s >= 60% of parse-only files/s
+TARGET_REIMPORT_SPEEDUP = 3.0  # re-import >= 3x faster than the first import
+TARGET_PEAK_RSS_MB = 300  # for 100,000 items
+
+
+def log(message: str) -> None:
+    print(f"import_speed: {message}", file=sys.stderr, flush=True)
+
+
+# --------------------------------------------------------------------------- corpus
+def item_files(directory: Path) -> list[Path]:
+    return sorted(directory.rglob("*.md"))
+
+
+def ensure_corpus(count: int) -> Path:
+    """bench/.data/items-N with exactly N files, generated once (a lock serialises concurrent runs)."""
+    directory = DATA_ROOT / f"items-{count}"
+    DATA_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(DATA_ROOT / f".items-{count}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if directory.is_dir():
+            found = sum(1 for _ in directory.rglob("*.md"))
+            if found == count:
+                log(f"reusing {directory.relative_to(REPO)} ({found} files)")
+                return directory
+            log(f"{directory.relative_to(REPO)} holds {found} files, not {count}: regenerating")
+            shutil.rmtree(directory)
+        if not GEN_CORPUS.is_file():
+            sys.exit(f"import_speed: generator not found at {GEN_CORPUS}")
+        log(f"generating {count} items into {directory.relative_to(REPO)}")
+        partial = DATA_ROOT / f".items-{count}.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        started = time.perf_counter()
+        command = ["python3", str(GEN_CORPUS), str(partial), "--count", str(count), "--seed", "1", "--quiet"]
+        try:
+            subprocess.run(command, check=True)
+            partial.rename(directory)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        log(f"generated in {time.perf_counter() - started:.1f}s")
+        return directory
+
+
+# --------------------------------------------------------------------------- (a) parse only
+_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.MULTILINE | re.DOTALL)
+
+
+def parse_only(files: list[Path]) -> tuple[float, float, int]:
+    """Wall and CPU seconds to read + YAML-load every file on this one core; and how many did not load."""
+    loader = yaml.CSafeLoader
+    bad = 0
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for path in files:
+        with open(path, "rb") as handle:
+            text = handle.read().decode("utf-8-sig")
+        match = _FRONT_MATTER.match(text)
+        if match is None:
+            bad += 1
+            continue
+        try:
+            yaml.load(match.group(1), Loader=loader)  # noqa: S506 - CSafeLoader is a safe loader
+        except yaml.YAMLError:
+            bad += 1
+    return time.perf_counter() - started, time.process_time() - cpu_started, bad
+
+
+# --------------------------------------------------------------------------- database
+def fresh_database(admin_url: str, name: str) -> str:
+    """Drop and create database `name` on the server of `admin_url`; return its URL."""
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    parts = urlsplit(admin_url)
+    return urlunsplit(parts._replace(path=f"/{name}"))
+
+
+def drop_database(admin_url: str, name: str) -> None:
+    with psycopg.connect(admin_url, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def table_counts(db_url: str) -> dict[str, int]:
+    tables = ["articles_article", "articles_relatedlink", "articles_image", "providers_provider", "articles_topic"]
+    out = {}
+    with psycopg.connect(db_url) as conn:
+        for table in tables:
+            try:
+                query = sql.SQL("SELECT count(*) FROM {}").format(sql.Identifier(table))
+                out[table] = conn.execute(query).fetchone()[0]
+            except psycopg.Error:
+                conn.rollback()
+    return out
+
+
+# --------------------------------------------------------------------------- running the command
+class TreeRssSampler(threading.Thread):
+    """Samples the summed RSS and PSS of a process tree (main + workers) every `interval` seconds.
+
+    RSS counts pages shared by forked workers once per process; PSS splits them, so its sum is the
+    tree's real footprint.
+    """
+
+    def __init__(self, root_pid: int, interval: float = 0.05):
+        super().__init__(daemon=True)
+        self.root_pid = root_pid
+        self.interval = interval
+        self.peak_kb = 0
+        self.peak_pss_kb = 0
+        self._halt = threading.Event()
+
+    @staticmethod
+    def _children(pid: int) -> list[int]:
+        out = []
+        try:
+            for task in os.listdir(f"/proc/{pid}/task"):
+                with open(f"/proc/{pid}/task/{task}/children") as handle:
+                    out += [int(c) for c in handle.read().split()]
+        except OSError:
+            pass
+        return out
+
+    @staticmethod
+    def _field_kb(path: str, name: str) -> int:
+        try:
+            with open(path) as handle:
+                for line in handle:
+                    if line.startswith(name):
+                        return int(line.split()[1])
+        except OSError:
+            pass
+        return 0
+
+    def run(self) -> None:
+        while not self._halt.is_set():
+            total = pss = 0
+            stack = [self.root_pid]
+            while stack:
+                pid = stack.pop()
+                total += self._field_kb(f"/proc/{pid}/status", "VmRSS:")
+                pss += self._field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
+                stack += self._children(pid)
+            # The root is /usr/bin/time when used: its own RSS is ~2 MB, negligible.
+            self.peak_kb = max(self.peak_kb, total)
+            self.peak_pss_kb = max(self.peak_pss_kb, pss)
+            self._halt.wait(self.interval)
+
+    def stop(self) -> None:
+        self._halt.set()
+        self.join()
+
+
+def _proc_cpu(pid: int, *, reaped: bool = False) -> float:
+    """utime+stime of a process (plus its reaped children's when `reaped`), in seconds."""
+    with open(f"/proc/{pid}/stat") as handle:
+        fields = handle.read().rsplit(")", 1)[1].split()
+    ticks = int(fields[11]) + int(fields[12]) + (int(fields[13]) + int(fields[14]) if reaped else 0)
+    return ticks / os.sysconf("SC_CLK_TCK")
+
+
+def server_cpu_seconds(db_url: str) -> float | None:
+    """CPU used so far by a PostgreSQL server on this machine (postmaster, live and exited backends), or None."""
+    try:
+        with psycopg.connect(db_url) as conn:
+            data_dir = conn.execute("SELECT current_setting('data_directory')").fetchone()[0]
+        with open(Path(data_dir) / "postmaster.pid") as handle:
+            postmaster = int(handle.readline())
+        total = _proc_cpu(postmaster, reaped=True)
+        for child in TreeRssSampler._children(postmaster):
+            # A backend that exits meanwhile is counted in the postmaster's reaped time instead.
+            with contextlib.suppress(OSError):
+                total += _proc_cpu(child)
+        return total
+    except (OSError, ValueError, psycopg.Error):
+        return None  # a remote server, or one whose files this user cannot read
+
+
+def run_import(directory: Path, jobs: int, env: dict, *, label: str, extra_python: list[str] | None = None) -> dict:
+    """Run `manage.py import_articles DIR --jobs J`; wall time, max RSS, CPU, its summary line."""
+    command = [str(PYTHON), *(extra_python or []), "manage.py", "import_articles", str(directory), "--jobs", str(jobs)]
+    use_time = os.access(TIME_BIN, os.X_OK)
+    with tempfile.TemporaryDirectory(prefix="import_speed.") as tmp:
+        time_out = Path(tmp) / "time.txt"
+        stdout_path, stderr_path = Path(tmp) / "stdout", Path(tmp) / "stderr"
+        full = [TIME_BIN, "-v", "-o", str(time_out), *command] if use_time else command
+        log(f"{label}: {' '.join(command[1:])}")
+        before = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_before = server_cpu_seconds(env["DATABASE_URL"])
+        with open(stdout_path, "wb") as out, open(stderr_path, "wb") as err:
+            started = time.perf_counter()
+            proc = subprocess.Popen(full, cwd=REPO, env=env, stdout=out, stderr=err, stdin=subprocess.DEVNULL)
+            sampler = TreeRssSampler(proc.pid)
+            sampler.start()
+            rc = proc.wait()
+            wall = time.perf_counter() - started
+            sampler.stop()
+        after = resource.getrusage(resource.RUSAGE_CHILDREN)
+        server_after = server_cpu_seconds(env["DATABASE_URL"])
+        stdout = stdout_path.read_text(errors="replace")
+        stderr = stderr_path.read_text(errors="replace")
+        max_rss_kb = None
+        if use_time and time_out.exists():
+            m = re.search(r"Maximum resident set size \(kbytes\): (\d+)", time_out.read_text())
+            max_rss_kb = int(m.group(1)) if m else None
+        if max_rss_kb is None and after.ru_maxrss > before.ru_maxrss:
+            max_rss_kb = after.ru_maxrss  # only meaningful when this child set a new maximum
+    summary = stdout.strip().splitlines()[-1] if stdout.strip() else ""
+    if rc not in (0, 1) or not summary:  # 1 = some files failed validation, still a full run
+        sys.stderr.write(stderr[-4000:])
+        sys.exit(f"import_speed: {label} failed with exit status {rc}")
+    log(f"{label}: {summary}")
+    m = re.search(r"in ([\d.]+)s", summary)
+    counts = {k: int(v) for v, k in re.findall(r"(\d+) (created|updated|unchanged|failed|superseded)", summary)}
+    return {
+        "wall": wall,
+        "inner": float(m.group(1)) if m else None,
+        "max_rss_kb": max_rss_kb,
+        "tree_peak_kb": sampler.peak_kb,
+        "tree_peak_pss_kb": sampler.peak_pss_kb,
+        "rc": rc,
+        "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        "server_cpu": server_after - server_before if server_before is not None and server_after is not None else None,
+        "summary": summary,
+        "counts": counts,
+        "warning_lines": sum(1 for line in stderr.splitlines() if line.startswith("warning:")),
+        "error_lines": sum(1 for line in stderr.splitlines() if line.startswith("error:")),
+    }
+
+
+def manage(args: list[str], env: dict) -> float:
+    started = time.perf_counter()
+    subprocess.run([str(PYTHON), "manage.py", *args], cwd=REPO, env=env, check=True, stdout=subprocess.DEVNULL)
+    return time.perf_counter() - started
+
+
+def profile_import(directory: Path, jobs: int, env: dict, top: int = 15) -> None:
+    """One more first import (jobs as given; use --jobs 1 to see the parser too) under cProfile."""
+    with tempfile.TemporaryDirectory(prefix="import_speed.prof.") as tmp:
+        out = Path(tmp) / "import.prof"
+        profiler = ["-m", "cProfile", "-o", str(out)]
+        result = run_import(directory, jobs, env, label="profiled first import", extra_python=profiler)
+        stats = pstats.Stats(str(out))
+        print(f"\ncProfile of the first import (--jobs {jobs}, {result['wall']:.1f}s wall under the profiler)")
+        print(f"Top {top} functions in articles/ingest by cumulative time:")
+        stats.sort_stats("cumulative").print_stats(r"articles/ingest", top)
+        print(f"Top {top} functions overall by own (total) time:")
+        stats.sort_stats("tottime").print_stats(top)
+
+
+# --------------------------------------------------------------------------- report
+def mark(ok: bool | None) -> str:
+    return "n/a" if ok is None else ("PASS" if ok else "FAIL")
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(prog="bench/import_speed", description=__doc__.split("\n")[0])
+    parser.add_argument("--count", type=int, default=20000, help="items to generate and import (default 20000)")
+    parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="import_articles --jobs (default: cores)")
+    parser.add_argument("--db-name", default="bench_import", help="database created (and dropped) for the run")
+    parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database in place afterwards")
+    parser.add_argument(
+        "--profile", action="store_true", help="also run one more first import under cProfile and print the top 15"
+    )
+    args = parser.parse_args()
+    if args.count < 1 or args.jobs < 1:
+        parser.error("--count and --jobs must be at least 1")
+
+    admin_url = os.environ.get("DATABASE_URL", "")
+    if not admin_url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        sys.exit("import_speed: DATABASE_URL must be a postgres URL (use bench/import_speed, not this file)")
+    if admin_url.startswith("pgsql://"):
+        admin_url = "postgresql://" + admin_url.removeprefix("pgsql://")
+
+    directory = ensure_corpus(args.count)
+    load_start = " ".join(f"{x:.2f}" for x in os.getloadavg())
+    files = item_files(directory)
+    n = len(files)
+
+    # (a) parse only.  A first untimed pass would only warm the page cache, which generation already did.
+    log(f"parse-only: reading + CSafeLoader-loading {n} files on one core")
+    parse_seconds, parse_cpu, parse_bad = parse_only(files)
+    parse_rate = n / parse_seconds
+
+    # (b) + (c) imports against a fresh, migrated database.
+    db_url = fresh_database(admin_url, args.db_name)
+    env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SETTINGS_MODULE"}}
+    env |= {"DATABASE_URL": db_url, "DJANGO_SECRET_KEY": "bench-only-not-secret", "PYTHONUNBUFFERED": "1"}
+    try:
+        log(f"migrating fresh database {args.db_name}")
+        migrate_seconds = manage(["migrate", "--noinput"], env)
+        first = run_import(directory, args.jobs, env, label="first import")
+        rows = table_counts(db_url)
+        second = run_import(directory, args.jobs, env, label="re-import")
+        if args.profile:
+            db_url = fresh_database(admin_url, args.db_name)
+            env["DATABASE_URL"] = db_url
+            manage(["migrate", "--noinput"], env)
+            profile_import(directory, args.jobs, env)
+    finally:
+        if not args.keep_db:
+            drop_database(admin_url, args.db_name)
+
+    import_rate = n / first["wall"]
+    reimport_rate = n / second["wall"]
+    ratio = import_rate / parse_rate
+    speedup = first["wall"] / second["wall"]
+    peak_kb = max(first["max_rss_kb"] or 0, second["max_rss_kb"] or 0)
+    peak_mb = peak_kb / 1024 if peak_kb else None
+    tree_mb = max(first["tree_peak_kb"], second["tree_peak_kb"]) / 1024
+    tree_pss_mb = max(first["tree_peak_pss_kb"], second["tree_peak_pss_kb"]) / 1024
+    rss_source = "/usr/bin/time -v" if os.access(TIME_BIN, os.X_OK) else "getrusage(RUSAGE_CHILDREN)"
+    rss_target_applies = n >= 100_000
+
+    def inner(result: dict) -> str:
+        return f"{n / result['inner']:,.0f} files/s in-command ({result['inner']:.1f}s)" if result["inner"] else ""
+
+    def row(label: str, value: str, target: str = "", status: str = "") -> None:
+        print(f"{label:<30} {value:>14}   {target:<30} {status}".rstrip())
+
+    print()
+    print(f"Import benchmark: N={n:,} items, jobs={args.jobs}, PostgreSQL, {os.cpu_count()} CPU(s)")
+    print(f"  corpus: {directory.relative_to(REPO)}  ({sum(f.stat().st_size for f in files) / 1e6:,.0f} MB)")
+    print(f"  first import: {first['summary']}")
+    print(f"  re-import:    {second['summary']}")
+    print(f"  rows after first import: {', '.join(f'{k.split("_", 1)[1]}={v:,}' for k, v in rows.items())}")
+    print()
+    row("measure", "value", "target (issue)", "status")
+    print("-" * 86)
+    row("parse-only, 1 core", f"{parse_rate:,.0f} files/s", "(baseline)")
+    row("first import", f"{import_rate:,.0f} items/s")
+    row("  ratio to parse-only", f"{ratio:.0%}", ">= 60% of parse-only", mark(ratio >= TARGET_IMPORT_RATIO))
+    row("re-import, unchanged batch", f"{reimport_rate:,.0f} files/s")
+    row("  speed-up vs first import", f"{speedup:.1f}x", ">= 3x", mark(speedup >= TARGET_REIMPORT_SPEEDUP))
+    row(
+        "peak RSS, import process",
+        f"{peak_mb:,.0f} MB" if peak_mb else "unknown",
+        "< 300 MB (for 100,000 items)",
+        mark(peak_mb < TARGET_PEAK_RSS_MB if peak_mb and rss_target_applies else None)
+        + ("" if rss_target_applies else " (N < 100,000)"),
+    )
+    row("  peak RSS, tree (sum)", f"{tree_mb:,.0f} MB", "(main + parser workers, sampled)")
+    row("  peak PSS, tree (sum)", f"{tree_pss_mb:,.0f} MB", "(shared pages counted once)")
+    print()
+    print(
+        f"wall times: parse-only {parse_seconds:.1f}s, migrate {migrate_seconds:.1f}s, "
+        f"first import {first['wall']:.1f}s, re-import {second['wall']:.1f}s "
+        f"(each import includes ~0.5s of interpreter + Django start-up)"
+    )
+    print(f"in-command timer: first {inner(first)}; re-import {inner(second)}")
+
+    def cpu(result: dict) -> str:
+        text = f"{result['cpu']:.1f}s importer+workers ({result['cpu'] / n * 1e6:,.0f} us/file)"
+        if result["server_cpu"] is not None:
+            text += f" + {result['server_cpu']:.1f}s PostgreSQL ({result['server_cpu'] / n * 1e6:,.0f} us/file)"
+        return text
+
+    print(f"CPU (user+sys): first import {cpu(first)}; re-import {cpu(second)}")
+    print(
+        f"parse-only CPU: {parse_cpu / n * 1e6:,.0f} us/file.  Load average at start {load_start}, at end "
+        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s): a busy machine slows the imports"
+    )
+    print(f"peak RSS from {rss_source} (max over the import process and its waited-for workers)")
+    if parse_bad:
+        print(f"note: {parse_bad} file(s) did not load in the parse-only pass")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,23 @@
+"""A provider's page: its public stories, newest first, with the same filters as the home page."""
+
+from django.http import Http404
+from django.shortcuts import get_object_or_404, redirect, render
+
+from articles.cache import cache_public_page
+from articles.selectors import providers_with_logos, public_articles, topic_index
+from articles.views import filtered_list
+
+
+@cache_public_page
+def provider_detail(request, domain):
+    canonical = domain.strip().lower().removeprefix("www.")
+    if canonical != domain:
+        return redirect("providers:detail", domain=canonical, permanent=True)
+    provider = get_object_or_404(providers_with_logos(), domain=domain)
+    stories = public_articles().filter(provider=provider)
+    context = filtered_list(request, stories, topic_index())
+    # Outlets come from imported items: one with no public story yet has no public page.
+    if not context["page"].object_list and not stories.exists():
+        raise Http404("No public stories from this provider.")
+    context["provider"] = provider
+    return render(request, "providers/detail.html", context)

@@ -1,0 +1,99 @@
+"""Small factories for the public site's tests: a few stories built directly with the ORM, no imports."""
+
+import itertools
+import xml.etree.ElementTree as ET
+from datetime import timedelta
+
+import pytest
+from django.core.cache import caches
+from django.utils import timezone
+
+from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from providers.models import Provider
+
+HOSTILE = '<script>alert("x")</script>&amp; "quoted" \'single\' </title></script><img src=x onerror=alert(1)>'
+_numbers = itertools.count(1)
+
+
+def make_provider(domain: str = "example.com", name: str = "Example News", *, logo: bool = True) -> Provider:
+    provider, created = Provider.objects.get_or_create(domain=domain, defaults={"name": name})
+    if created and logo:
+        Image.objects.create(provider=provider, url=f"https://img.{domain}/logo.png", width=50, height=50)
+    return provider
+
+
+def make_topic(name: str, *, parent: Topic | None = None, slug: str | None = None) -> Topic:
+    from django.utils.text import slugify
+
+    return Topic.objects.get_or_create(name=name, defaults={"slug": slug or slugify(name), "parent": parent})[0]
+
+
+def make_article(
+    title: str | None = None,
+    *,
+    published: bool = True,
+    provider: Provider | None = None,
+    topics=(),
+    published_at=None,
+    image: bool = True,
+    related: int = 0,
+    **fields,
+) -> Article:
+    n = next(_numbers)
+    web_url = fields.pop("web_url", f"https://www.example.com/news/story-{n}.html")
+    article = Article.objects.create(
+        web_url=web_url,
+        web_url_hash=url_identity_hash(web_url),
+        slug=fields.pop("slug", f"story-{n}"),
+        title=title or f"Story number {n}",
+        excerpt=fields.pop("excerpt", f"What happened in story {n}."),
+        published_at=published_at or timezone.now() - timedelta(hours=n),
+        published=published,
+        provider=provider if provider is not None else make_provider(),
+        type=fields.pop("type", "article"),
+        category="news",
+        secured=fields.pop("secured", f"SECRET-BLOB-{n}"),
+        **fields,
+    )
+    if topics:
+        article.topics.set(topics)
+    if image:
+        Image.objects.create(article=article, url=f"https://img.example.com/{n}.jpg", width=800, height=450)
+    for position in range(related):
+        link = RelatedLink.objects.create(
+            article=article,
+            position=position,
+            web_url=f"https://other{position}.example.org/{n}",
+            title=f"Coverage {position} of story {n}",
+            published_at=article.published_at,
+            quality=10 * position,
+            provider=make_provider(f"other{position}.example.org", f"Other Outlet {position}"),
+        )
+        Image.objects.create(related_link=link, url=f"https://img.example.org/{n}-{position}.jpg", width=100, height=50)
+    return article
+
+
+def parse_xml(content: bytes) -> ET.Element:
+    return ET.fromstring(content)  # noqa: S314 - the site's own responses, not untrusted input
+
+
+@pytest.fixture(autouse=True)
+def _fresh_public_cache():
+    # The local-memory cache outlives each test's database rollback.
+    caches["public"].clear()
+    yield
+    caches["public"].clear()
+
+
+@pytest.fixture
+def newsroom(db):
+    """A small world: public stories, an unpublished one, a scheduled one, topics with a parent."""
+    ai = make_topic("AI")
+    robots = make_topic("Robots", parent=ai)
+    public = make_article("Robots learn to fold laundry", topics=[robots], related=2, quality=80)
+    other = make_article("Chip makers race ahead", topics=[ai], quality=20, excerpt="Faster chips for robots.")
+    hidden = make_article("Unpublished robot secret", published=False, topics=[robots], slug="hidden-story")
+    scheduled = make_article(
+        "Scheduled robot story", topics=[robots], slug="scheduled-story", publish_at=timezone.now() + timedelta(days=1)
+    )
+    return {"ai": ai, "robots": robots, "public": public, "other": other, "hidden": hidden, "scheduled": scheduled}

@@ -1,0 +1,118 @@
+"""A reader in a real browser (Debian Chromium, headless): home, a topic filter, a story, More coverage, search."""
+
+import re
+from datetime import timedelta
+
+import pytest
+from django.conf import settings
+from django.utils import timezone
+from playwright.sync_api import expect
+
+from tests.public.conftest import make_article, make_provider, make_topic
+
+pytestmark = pytest.mark.django_db(transaction=True)
+
+
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+@pytest.fixture
+def page(page, live_server):
+    """The site offline: remote (fictional) images answer with a pixel, and static files are served as
+    WhiteNoise serves them in production, by the hashed names collectstatic wrote. (pytest-django's live
+    server puts Django's own static handler in front, which cannot find hashed names.)
+    """
+
+    def serve(route):
+        url = route.request.url
+        if not url.startswith(live_server.url):
+            route.fulfill(body=PIXEL, content_type="image/gif")
+        elif "/static/" in url:
+            route.fulfill(path=settings.STATIC_ROOT / url.split("/static/", 1)[1].split("?")[0])
+        else:
+            route.continue_()
+
+    page.route("**/*", serve)
+    return page
+
+
+@pytest.fixture
+def stories():
+    ai = make_topic("AI")
+    robots = make_topic("Robots", parent=ai)
+    chips = make_topic("Chips", parent=ai)
+    follow_up = make_article("Laundry robots reach the shops", topics=[robots], provider=make_provider("shop.example"))
+    lead = make_article(
+        "Robots learn to fold laundry",
+        topics=[robots],
+        related=2,
+        quality=90,
+        published_at=timezone.now() - timedelta(hours=26),
+    )
+    make_article("A faster chip for phones", topics=[chips])
+    make_article("An unpublished robot draft", topics=[robots], published=False)
+    link = lead.related_links.order_by("-quality").first()
+    link.title, link.web_url = "Laundry robots reach the shops", follow_up.web_url
+    link.save()
+    return {"lead": lead, "follow_up": follow_up}
+
+
+def test_a_reader_filters_opens_follows_coverage_and_searches(page, live_server, stories):
+    csp_violations = []
+    page.on("console", lambda message: "Content Security Policy" in message.text and csp_violations.append(message))
+
+    page.goto(f"{live_server.url}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Latest stories")
+    cards = page.locator("article.card")
+    expect(cards).to_have_count(3)
+    expect(page.get_by_text("An unpublished robot draft")).to_have_count(0)
+
+    # Filter by a topic: a bookmarkable URL, and only that topic's stories.
+    page.get_by_label("Topic").select_option("robots")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(re.compile(r"\?topic=robots"))
+    expect(cards).to_have_count(2)
+    expect(page.get_by_label("Topic")).to_have_value("robots")
+
+    # Open a story, then follow More coverage to a story that is public here too.
+    page.get_by_role("link", name="Robots learn to fold laundry", exact=True).click()
+    expect(page.get_by_role("heading", level=1)).to_have_text("Robots learn to fold laundry")
+    expect(page.get_by_role("link", name="Read at Example News")).to_have_attribute("rel", "noopener noreferrer")
+    coverage = page.get_by_role("region", name="More coverage")
+    expect(coverage.get_by_role("listitem")).to_have_count(2)
+    coverage.get_by_role("link", name="Laundry robots reach the shops").click()
+    expect(page).to_have_url(f"{live_server.url}/articles/{stories['follow_up'].slug}/")
+    expect(page.get_by_role("heading", level=1)).to_have_text("Laundry robots reach the shops")
+
+    # Search from the header, with the matches highlighted.
+    search = page.get_by_role("searchbox", name="Search stories").first
+    search.fill("laundry")
+    search.press("Enter")
+    expect(page).to_have_url(re.compile(r"/search/\?q=laundry"))
+    expect(cards).to_have_count(2)
+    expect(page.locator("mark").first).to_have_text(re.compile("laundry", re.IGNORECASE))
+    assert csp_violations == []
+
+
+def test_styles_and_script_load_under_the_content_security_policy(page, live_server, stories):
+    problems = []
+    page.on("console", lambda message: message.type == "error" and problems.append(message.text))
+    page.on("pageerror", lambda error: problems.append(str(error)))
+    page.goto(f"{live_server.url}/articles/{stories['lead'].slug}/")
+    expect(page.locator(".brand")).to_have_css("font-weight", "800")
+    # newsroom.js (nonce and 'self') rewrites the relative times: the server says "1 day ago".
+    expect(page.locator("[data-relative]").first).to_have_text("yesterday")
+    assert page.evaluate("typeof Intl.RelativeTimeFormat") == "function"
+    assert problems == []
+
+
+def test_keyboard_users_can_skip_to_the_content(page, live_server, stories):
+    page.goto(f"{live_server.url}/")
+    page.keyboard.press("Tab")
+    skip = page.get_by_role("link", name="Skip to content")
+    expect(skip).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("main#content")).to_be_focused()
+    page.keyboard.press("Tab")
+    focused = page.evaluate("document.activeElement.closest('main') !== null")
+    assert focused

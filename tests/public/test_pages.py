@@ -1,0 +1,178 @@
+"""What readers get on each page: cards, filters that keep pagination, top stories, search, accessible HTML."""
+
+import re
+from datetime import timedelta
+
+from django.utils import timezone
+
+from articles import selectors
+from articles.search import MARK_START, MARK_STOP, _substring_search, mark_words
+from articles.selectors import top_score
+from tests.public.conftest import make_article, make_provider, make_topic
+
+
+def test_home_cards_show_everything_a_reader_needs(client, newsroom):
+    html = client.get("/").content.decode()
+    story = newsroom["public"]
+    card = html[html.index(f'href="/articles/{story.slug}/"') - 200 :].split("</article>")[0]
+    assert re.search(
+        r'<img src="https://img\.example\.com/\d+\.jpg" alt="" width="800" height="450" loading="lazy"', card
+    )
+    assert f'<a href="/articles/{story.slug}/">{story.title}</a>' in card
+    assert '<a class="provider" href="/providers/example.com/"><img src="https://img.example.com/logo.png"' in card
+    assert re.search(r'<time datetime="[^"]+"><span class="relative" data-relative>\d+ \w+ ago</span>', card)
+    assert "UTC</span></time>" in card
+    assert '<a class="topic" href="/topics/robots/">Robots</a>' in card
+    assert "2 more sources" in card
+
+
+def test_page_skeleton_is_accessible(client, newsroom):
+    html = client.get("/").content.decode()
+    assert '<html lang="en">' in html
+    assert html.index('class="skip-link" href="#content"') < html.index("<header")
+    for landmark in ('<header class="site-header">', '<nav class="site-nav" aria-label="Sections">',
+                     '<main id="content"', '<footer class="site-footer">', 'role="search"'):  # fmt: skip
+        assert landmark in html
+    assert html.count("<h1") == 1
+    assert re.findall(r"<img (?![^>]*\balt=)", html) == []
+    for field_id in re.findall(r'<(?:input|select) id="([^"]+)"', html):
+        assert f'<label for="{field_id}"' in html
+    assert '<a href="/" aria-current="page">Latest</a>' in html
+
+
+def test_static_files_have_hashed_names_and_no_external_origins(client, newsroom):
+    html = client.get(f"/articles/{newsroom['public'].slug}/").content.decode()
+    assert re.search(r'href="/static/newsroom\.[0-9a-f]{12}\.css"', html)
+    assert re.search(r'src="/static/newsroom\.[0-9a-f]{12}\.js" defer nonce="', html)
+    assert not re.search(r'(?:href|src)="(?:https?:)?//(?!img\.example|testserver/)', html.split("<body>")[0])
+
+
+def test_security_headers(client, newsroom):
+    response = client.get("/")
+    policy = response["Content-Security-Policy"]
+    assert "script-src 'self' 'nonce-" in policy and "object-src 'none'" in policy
+    assert response["X-Frame-Options"] == "DENY"
+    assert response["X-Content-Type-Options"] == "nosniff"
+
+
+def test_story_page(client, newsroom):
+    story = newsroom["public"]
+    story.amp_url = "https://amp.example.com/story"
+    story.save()
+    html = client.get(f"/articles/{story.slug}/").content.decode()
+    assert f'<link rel="canonical" href="http://testserver/articles/{story.slug}/">' in html
+    assert '<link rel="amphtml" href="https://amp.example.com/story">' in html
+    assert '<meta property="og:type" content="article">' in html
+    assert '<meta name="twitter:card" content="summary_large_image">' in html
+    assert f'<a class="button" href="{story.web_url}" rel="noopener noreferrer">Read at Example News</a>' in html
+    coverage = html.split('id="coverage"')[1]
+    # Best quality first, each with its outlet, logo, time and image.
+    assert coverage.index("Coverage 1 of") < coverage.index("Coverage 0 of")
+    assert "Other Outlet 1" in coverage and "https://img.other1.example.org/logo.png" in coverage
+    assert coverage.count("<time datetime=") == 2 and coverage.count('width="100" height="50"') == 2
+
+
+def test_filters_keep_their_values_and_pagination_keeps_the_filters(client, db, monkeypatch):
+    monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
+    ai = make_topic("AI")
+    for n in range(5):
+        make_article(f"AI story {n}", topics=[ai], quality=60)
+    make_article("Off topic", quality=99)
+    html = client.get("/?topic=ai&quality_min=50").content.decode()
+    assert '<option value="ai" selected>AI</option>' in html
+    assert 'name="quality_min" value="50"' in html
+    assert 'href="?topic=ai&amp;quality_min=50&amp;page=2" rel="next"' in html or (
+        'rel="next" href="?topic=ai&amp;quality_min=50&amp;page=2"' in html
+    )
+    last = client.get("/?topic=ai&quality_min=50&page=3").content.decode()
+    assert "AI story 4" in last and "Off topic" not in last and 'rel="next"' not in last
+    assert 'rel="prev" href="?topic=ai&amp;quality_min=50&amp;page=2"' in last
+    assert client.get("/?topic=ai&quality_min=50&page=4").status_code == 404
+    assert client.get("/?page=junk").status_code == 200
+
+
+def test_invalid_filter_values_are_reported_not_fatal(client, newsroom):
+    html = client.get("/?quality_min=lots&published_after=someday").content.decode()
+    assert 'role="alert"' in html
+    assert newsroom["public"].title in html
+
+
+def test_top_stories_rank_quality_and_heat_with_time_decay(client, db):
+    now = timezone.now()
+    make_article("Fresh and fine", quality=50, published_at=now)
+    make_article("Old but great", quality=200, heat=100, published_at=now - timedelta(hours=40))
+    make_article("Fresh and great", quality=120, published_at=now - timedelta(hours=1))
+    make_article("Too old", quality=1000, published_at=now - timedelta(days=5))
+    html = client.get("/top/").content.decode()
+    titles = re.findall(r'<h2 class="card-title"><a href="[^"]+">([^<]+)</a>', html)
+    assert titles == ["Fresh and great", "Fresh and fine", "Old but great"]
+    assert top_score(100, 0, timedelta(hours=1)) > top_score(100, 0, timedelta(hours=10))
+    assert top_score(100, 50, timedelta(hours=1)) > top_score(100, 0, timedelta(hours=1))
+    assert top_score(None, None, timedelta(0)) > 0
+
+
+def test_topic_page_shows_parents_children_and_feeds(client, newsroom):
+    html = client.get("/topics/ai/").content.decode()
+    assert '<nav class="subtopics" aria-label="Sub-topics">' in html and 'href="/topics/robots/"' in html
+    assert 'type="application/rss+xml" title="Newsroom: AI (RSS)" href="/feeds/topics/ai/rss/"' in html
+    assert 'id="f-topic"' not in html  # the topic is the page itself
+
+
+def test_provider_page(client, newsroom):
+    html = client.get("/providers/example.com/").content.decode()
+    assert '<h1 id="page-title" class="provider-title"><img src="https://img.example.com/logo.png"' in html
+    assert newsroom["public"].title in html
+    assert client.get("/providers/WWW.Example.com/").headers["Location"] == "/providers/example.com/"
+
+
+def test_search_ranks_title_matches_first_and_highlights(client, db):
+    make_article("Gardening news", excerpt="Robots are mentioned only here.")
+    make_article("Robots everywhere", excerpt="Nothing else.")
+    html = client.get("/search/?q=robots").content.decode()
+    titles = re.findall(r'<h2 class="card-title"><a href="[^"]+">(.+?)</a>', html)
+    assert titles[0] == "<mark>Robots</mark> everywhere" and len(titles) == 2
+    assert "<mark>Robots</mark> are mentioned" in html
+    assert '<meta name="robots" content="noindex">' in html
+    assert client.get("/search/?q=").status_code == 200
+    assert client.get("/search/?q=" + "x" * 5000).status_code == 200
+
+
+def test_substring_search_is_the_fallback_elsewhere(db):
+    from articles.models import Article
+
+    make_article("Robots everywhere")
+    make_article("Chips", excerpt="robots in the excerpt")
+    make_article("Nothing to see")
+    found = list(_substring_search(Article.objects.public(), 'ROBOTS -ignored or "'))
+    assert [article.title for article in found] == ["Robots everywhere", "Chips"]
+    assert (
+        mark_words("Robots and robots", ["robots"])
+        == f"{MARK_START}Robots{MARK_STOP} and {MARK_START}robots{MARK_STOP}"
+    )
+
+
+def test_not_found_page_uses_the_site_layout(client, db):
+    response = client.get("/articles/nope/")
+    assert response.status_code == 404
+    assert b'<main id="content"' in response.content and b"Page not found" in response.content
+
+
+def test_healthz_checks_the_database(client, db):
+    response = client.get("/healthz")
+    assert response.status_code == 200 and response.json() == {"status": "ok"}
+
+
+def test_home_without_stories(client, db):
+    assert "No stories have been published yet." in client.get("/").content.decode()
+    make_provider()
+
+
+def test_images_the_pipeline_refused_are_never_requested(client, newsroom):
+    from articles.models import Image
+
+    story = newsroom["public"]
+    Image.objects.filter(article=story).update(status=Image.Status.FAILED)
+    html = client.get("/").content.decode()
+    card = html[html.index(f'href="/articles/{story.slug}/"') - 300 :].split("</article>")[0]
+    assert "https://img.example.com/" not in card.replace("https://img.example.com/logo.png", "")
+    assert client.get(f"/api/articles/{story.slug}/").json()["image"]["url"] is None
