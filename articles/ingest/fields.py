@@ -14,6 +14,7 @@ from articles.models import INT_MAX, INT_MIN, URL_MAX_LENGTH
 # Unicode controls other than tab/newline, plus lone surrogates (PostgreSQL rejects both).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACE_RUN = re.compile(r"\s+")
+_WHITESPACE = re.compile(r"\s")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
 _INTEGER_TEXT = re.compile(r"\s*-?\d{1,12}\s*")
 FUTURE_TOLERANCE = timedelta(days=1)
@@ -64,7 +65,7 @@ def url(value) -> str:
     scheme = parts.scheme.lower()
     if scheme not in {"http", "https"}:
         raise Invalid(f"only http and https URLs are allowed, not {scheme + ':' if scheme else 'a relative URL'}")
-    if not hostname or any(ch.isspace() for ch in parts.netloc):
+    if not hostname or _WHITESPACE.search(parts.netloc):
         raise Invalid("URL has no valid host")
     userinfo, _, hostport = parts.netloc.rpartition("@")
     netloc = (userinfo + "@" if userinfo else "") + hostport.lower()

@@ -16,6 +16,7 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
+from articles.ingest.rows import insert_rows
 from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
 from providers.models import Provider
 
@@ -211,49 +212,46 @@ def _slug(title: str, key: str) -> str:
     return f"{slugify(title)[:80].strip('-') or 'story'}-{key[:10]}"
 
 
+LINK_COLUMNS = [
+    "article_id", "position", "web_url", "title", "excerpt", "published_at", "original_url", "amp_url",
+    "cdn_amp_url", "category", "type", "quality", "heat", "provider_id", "extra",
+]  # fmt: skip
+# Every column without a database default, cache state included (COPY does not apply Django's defaults).
+IMAGE_COLUMNS = [
+    "url", "url_hash", "position", "width", "height", "title", "is_cached", "extra", "article_id",
+    "related_link_id", "provider_id", "file", "status", "failure_reason", "attempts", "renditions",
+    "content_sha256", "format",
+]  # fmt: skip
+
+
 def _write_children(
     pairs: list[tuple[Article, _Item]], topics_locked: set[int], providers: dict[str, int], topics: dict[str, int]
 ) -> None:
     links, link_images, images, topic_rows = [], [], [], []
-    Through = Article.topics.through
     for article, item in pairs:
         r = item.record
-        images += _images(r.images, article_id=article.id)
+        images += _image_rows(r.images, article_id=article.id)
         if article.id not in topics_locked:
-            topic_rows += [Through(article_id=article.id, topic_id=topics[name.casefold()]) for name in r.topics]
+            topic_rows += [(article.id, topics[name.casefold()]) for name in r.topics]
         for position, rel in enumerate(r.related):
-            links.append(
-                RelatedLink(
-                    article_id=article.id,
-                    position=position,
-                    web_url=rel.web_url,
-                    title=rel.title,
-                    excerpt=rel.excerpt,
-                    published_at=rel.published_at,
-                    original_url=rel.original_url,
-                    amp_url=rel.amp_url,
-                    cdn_amp_url=rel.cdn_amp_url,
-                    category=rel.category,
-                    type=rel.type,
-                    quality=rel.quality,
-                    heat=rel.heat,
-                    provider_id=providers[rel.provider.domain] if rel.provider else None,
-                    extra=rel.extra,
-                )
-            )
+            links.append((
+                article.id, position, rel.web_url, rel.title, rel.excerpt, rel.published_at, rel.original_url,
+                rel.amp_url, rel.cdn_amp_url, rel.category, rel.type, rel.quality, rel.heat,
+                providers[rel.provider.domain] if rel.provider else None, rel.extra,
+            ))  # fmt: skip
             link_images.append(rel.images)
-    RelatedLink.objects.bulk_create(links, batch_size=2000)
-    for link, records in zip(links, link_images, strict=True):
-        images += _images(records, related_link_id=link.id)
-    Image.objects.bulk_create(images, batch_size=2000)
-    Through.objects.bulk_create(topic_rows, batch_size=2000, ignore_conflicts=True)
+    link_ids = insert_rows(RelatedLink, LINK_COLUMNS, links, with_ids=True)
+    for link_id, records in zip(link_ids, link_images, strict=True):
+        images += _image_rows(records, related_link_id=link_id)
+    insert_rows(Image, IMAGE_COLUMNS, images)
+    insert_rows(Article.topics.through, ["article_id", "topic_id"], topic_rows)
 
 
-def _images(records: list[ImageRecord], **owner) -> list[Image]:
+def _image_rows(records: list[ImageRecord], *, article_id=None, related_link_id=None, provider_id=None) -> list:
     return [
-        Image(
-            url=r.url, url_hash=url_identity_hash(r.url), position=i, width=r.width, height=r.height,
-            title=r.title, is_cached=r.is_cached, extra=r.extra, **owner,
+        (
+            r.url, url_identity_hash(r.url), i, r.width, r.height, r.title, r.is_cached, r.extra, article_id,
+            related_link_id, provider_id, "", Image.Status.PENDING, "", 0, {}, "", "",
         )
         for i, r in enumerate(records)
     ]  # fmt: skip
@@ -276,14 +274,13 @@ def _provider_ids(records: list[ItemRecord]) -> dict[str, int]:
         created = dict(Provider.objects.filter(domain__in=[p.domain for p in missing]).values_list("domain", "id"))
         ids.update(created)
         has_logo = set(Image.objects.filter(provider_id__in=created.values()).values_list("provider_id", flat=True))
-        Image.objects.bulk_create(
-            [
-                img
-                for p in missing
-                if ids[p.domain] not in has_logo
-                for img in _images(p.images, provider_id=ids[p.domain])
-            ]
-        )
+        logos = [
+            row
+            for p in missing
+            if ids[p.domain] not in has_logo
+            for row in _image_rows(p.images, provider_id=ids[p.domain])
+        ]
+        insert_rows(Image, IMAGE_COLUMNS, logos)
     return ids
 
 
