@@ -19,14 +19,8 @@ MAX_QUERY_LENGTH = 200
 SEARCH_CONFIG = "english"  # must match the configuration of the generated column in migration 0003
 
 
-class SearchDocument(Expression):
-    """The article's stored `search_vector` column, under whatever alias the query gives the article table.
-
-    RawSQL("articles_article.search_vector") would do in a flat query, but in a subquery Django renames the
-    table (U0) and the raw name silently points back at the outer row.
-    """
-
-    output_field = SearchVectorField()
+class OuterTableExpression(Expression):
+    """An SQL snippet about the query's own article row, which follows Django's renaming of that table."""
 
     def __init__(self, alias: str | None = None):
         super().__init__()
@@ -41,6 +35,16 @@ class SearchDocument(Expression):
         clone = self.copy()
         clone.alias = change_map.get(self.alias, self.alias)
         return clone
+
+
+class SearchDocument(OuterTableExpression):
+    """The article's stored `search_vector` column, under whatever alias the query gives the article table.
+
+    RawSQL("articles_article.search_vector") would do in a flat query, but in a subquery Django renames the
+    table (U0) and the raw name silently points back at the outer row.
+    """
+
+    output_field = SearchVectorField()
 
     def as_sql(self, compiler, connection):
         return f"{compiler.quote_name(self.alias)}.search_vector", []

@@ -12,10 +12,10 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, QuerySet
-from django.db.models.expressions import Expression
 from django.http import Http404
 
 from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.search import OuterTableExpression
 from providers.models import Provider
 
 PAGE_SIZE = 20
@@ -48,7 +48,7 @@ def _logos(lookup: str = "provider__logos") -> Prefetch:
     return Prefetch(lookup, queryset=_images(), to_attr="logo_list")
 
 
-class CardDetails(Expression):
+class CardDetails(OuterTableExpression):
     """One JSON value per story with what a card shows besides its own columns: the first image, the
     provider's first logo, the topic ids and the number of other sources.
 
@@ -72,20 +72,6 @@ class CardDetails(Expression):
         "'topics', json((SELECT json_group_array(t.topic_id) FROM {topics} t WHERE t.article_id = {a}.id)), "
         "'sources', (SELECT count(*) FROM {links} r WHERE r.article_id = {a}.id))"
     )  # fmt: skip
-
-    def __init__(self, alias: str | None = None):
-        super().__init__()
-        self.alias = alias
-
-    def resolve_expression(self, query=None, allow_joins=True, reuse=None, summarize=False, for_save=False):
-        clone = self.copy()
-        clone.alias = query.get_initial_alias()
-        return clone
-
-    def relabeled_clone(self, change_map):
-        clone = self.copy()
-        clone.alias = change_map.get(self.alias, self.alias)
-        return clone
 
     def _sql(self, compiler, template: str, build_object: str, renditions: str):
         quote = compiler.quote_name
