@@ -9,7 +9,6 @@ distinct new `editor_locked` value, so ten rows and a hundred thousand take the 
 statement and never one per row.
 """
 
-import logging
 from collections import defaultdict
 from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
@@ -23,10 +22,9 @@ from django.db import transaction
 from django.db.models import QuerySet
 from django.utils import timezone
 
+from articles.cache import bump_public_version
 from articles.models import INT_MAX, INT_MIN, Article, Image, RelatedLink, Topic
 from providers.models import Provider
-
-logger = logging.getLogger(__name__)
 
 CHUNK_SIZE = 1000
 # Columns a bulk service needs to decide, write and log a change.
@@ -62,17 +60,6 @@ class MergeResult:
 
 
 # --------------------------------------------------------------------------- public pages
-
-
-def public_pages_changed() -> None:
-    """Invalidate cached public pages after a bulk write (bulk writes send no model signals)."""
-    try:
-        from articles.cache import bump_public_version
-    except ImportError:  # articles/cache.py lands separately; without it nothing public is cached yet
-        logger.debug("articles.cache is not available; no public cache to invalidate")
-        return
-    # It bumps now and again on commit, so no reader re-caches the old state in between.
-    bump_public_version()
 
 
 # --------------------------------------------------------------------------- single edits
@@ -198,7 +185,7 @@ def publish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime |
         publish_at=None,
     )
     if result.changed:
-        public_pages_changed()
+        bump_public_version()
     return result
 
 
@@ -232,7 +219,7 @@ def schedule_articles(
         publish_at=publish_at,
     )
     if result.changed:
-        public_pages_changed()
+        bump_public_version()
     return result
 
 
@@ -257,7 +244,7 @@ def unpublish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime
         publish_at=None,
     )
     if result.changed:
-        public_pages_changed()
+        bump_public_version()
     return result
 
 
@@ -282,7 +269,7 @@ def set_quality(
         quality=quality,
     )
     if result.changed:
-        public_pages_changed()
+        bump_public_version()
     return result
 
 
@@ -331,7 +318,7 @@ def _change_topic(articles: QuerySet, *, by: AbstractBaseUser, topic: Topic, add
         lock="topics",
     )
     if result.changed:
-        public_pages_changed()
+        bump_public_version()
     return result
 
 
@@ -405,5 +392,5 @@ def merge_providers(*, into: Provider, duplicates: Iterable[Provider], by: Abstr
     LogEntry.objects.bulk_create(logs)
     merged = [str(dup) for dup in dups]
     Provider.objects.filter(pk__in=ids).delete()
-    public_pages_changed()
+    bump_public_version()
     return MergeResult(into, merged, moved_articles, moved_links)
