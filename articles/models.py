@@ -50,8 +50,8 @@ class ArticleQuerySet(models.QuerySet):
 class Article(models.Model):
     # Identity and upstream content (refreshed by imports).
     web_url = models.URLField(max_length=URL_MAX_LENGTH)
-    web_url_hash = models.CharField(max_length=64, unique=True, editable=False)
-    slug = models.SlugField(max_length=120, unique=True)
+    web_url_hash = models.CharField(max_length=64, editable=False)  # unique: see Meta.constraints
+    slug = models.SlugField(max_length=120, db_index=False)  # unique: see Meta.constraints
     title = models.CharField(max_length=1000)
     excerpt = models.TextField(blank=True)
     category = models.CharField(max_length=50, blank=True)
@@ -85,7 +85,7 @@ class Article(models.Model):
 
     # Import bookkeeping.
     source_path = models.TextField(blank=True)
-    content_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    content_hash = models.CharField(max_length=64, blank=True)  # indexed: see Meta.indexes
     first_imported_at = models.DateTimeField(null=True, blank=True)
     last_imported_at = models.DateTimeField(null=True, blank=True, help_text="Last import that changed the item.")
 
@@ -97,6 +97,13 @@ class Article(models.Model):
         indexes = [
             models.Index(fields=["published", "-published_at"], name="article_public_latest"),
             models.Index(fields=["provider", "-published_at"], name="article_provider_latest"),
+            models.Index(fields=["content_hash"], name="article_content_hash"),
+        ]
+        # Declared here rather than with unique=True/db_index=True on the fields: on PostgreSQL those also add a
+        # second, LIKE-only index that no query uses and that every import would pay for.
+        constraints = [
+            models.UniqueConstraint(fields=["web_url_hash"], name="article_identity_unique"),
+            models.UniqueConstraint(fields=["slug"], name="article_slug_unique"),
         ]
 
     def __str__(self) -> str:
@@ -114,7 +121,8 @@ class Article(models.Model):
 class RelatedLink(models.Model):
     """Coverage of the same story by another outlet, in upstream order."""
 
-    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links")
+    # No index of its own: the (article, position) unique constraint serves every lookup by article.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links", db_index=False)
     position = models.PositiveSmallIntegerField()
     web_url = models.URLField(max_length=URL_MAX_LENGTH)
     title = models.CharField(max_length=1000)
@@ -158,7 +166,7 @@ class Image(models.Model):
         CACHED = "cached"
         FAILED = "failed"
 
-    url_hash = models.CharField(max_length=64, blank=True, db_index=True)
+    url_hash = models.CharField(max_length=64, blank=True)  # indexed: see Meta.indexes
     status = models.CharField(max_length=10, choices=Status.choices, default=Status.PENDING)
     failure_reason = models.CharField(max_length=500, blank=True)
     attempts = models.PositiveSmallIntegerField(default=0)
@@ -177,7 +185,10 @@ class Image(models.Model):
 
     class Meta:
         ordering = ["position", "id"]
-        indexes = [models.Index(fields=["status", "next_attempt_at"], name="image_fetch_queue")]
+        indexes = [
+            models.Index(fields=["status", "next_attempt_at"], name="image_fetch_queue"),
+            models.Index(fields=["url_hash"], name="image_url_hash"),
+        ]
         constraints = [
             models.CheckConstraint(
                 condition=(

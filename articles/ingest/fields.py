@@ -16,6 +16,7 @@ CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")
 _SPACE_RUN = re.compile(r"\s+")
 _WHITESPACE = re.compile(r"\s")
 _DOMAIN = re.compile(r"^(?=.{1,253}$)[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?(?:\.[a-z0-9](?:[a-z0-9-]{0,61}[a-z0-9])?)*$")
+_PLAIN_URL = re.compile(r"(https?)://([a-z0-9.-]+)(:[0-9]{1,5})?(?=[/?#]|\Z)", re.IGNORECASE | re.ASCII)
 _INTEGER_TEXT = re.compile(r"\s*-?\d{1,12}\s*")
 FUTURE_TOLERANCE = timedelta(days=1)
 
@@ -27,8 +28,11 @@ class Invalid(ValueError):
 def text(value, *, max_length: int, single_line: bool = True) -> str:
     if isinstance(value, bool) or not isinstance(value, str | int | float):
         raise Invalid(f"expected text, got {_type_name(value)}")
-    value = CONTROL_CHARS.sub("", str(value))
-    value = _SPACE_RUN.sub(" ", value) if single_line else value
+    value = str(value)
+    # Fast path for the common case: printable text has no control characters and no whitespace but ' '.
+    if not (value.isprintable() and "  " not in value):
+        value = CONTROL_CHARS.sub("", value)
+        value = _SPACE_RUN.sub(" ", value) if single_line else value
     value = value.strip()
     if len(value) > max_length:
         value = value[: max_length - 1].rstrip() + "…"
@@ -56,6 +60,18 @@ def url(value) -> str:
         raise Invalid("tab or line break inside URL")
     if len(value) > URL_MAX_LENGTH:
         raise Invalid(f"longer than {URL_MAX_LENGTH} characters")
+    return _plain_url(value) or _split_url(value)
+
+
+def _plain_url(value: str) -> str | None:
+    """The common shape (scheme://host[:port] then a path), without urlsplit; None for anything else."""
+    match = _PLAIN_URL.match(value)
+    if match is None or (match[3] and int(match[3][1:]) > 65535):
+        return None
+    return f"{match[1].lower()}://{match[2].lower()}{match[3] or ''}{value[match.end() :]}"
+
+
+def _split_url(value: str) -> str:
     try:
         parts = urlsplit(value)
         hostname = parts.hostname

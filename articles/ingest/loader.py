@@ -16,18 +16,21 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
-from articles.ingest.rows import insert_rows
+from articles.ingest.rows import insert_rows, update_rows
 from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
 from providers.models import Provider
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
 
-# Upstream fields an import refreshes on every change of the file.
-UPSTREAM_FIELDS = [
+# What an import writes on every change of the file: the upstream fields, then the editorial pair
+# (which an update keeps as they are when an editor locked them, or without --trust-published).
+ARTICLE_COLUMNS = [
     "web_url", "slug", "title", "excerpt", "category", "type", "published_at", "original_url", "amp_url",
-    "cdn_amp_url", "heat", "provider", "secured", "extra", "source_published",
-    "source_path", "content_hash", "last_imported_at",
+    "cdn_amp_url", "heat", "provider_id", "secured", "extra", "source_published",
+    "source_path", "content_hash", "last_imported_at", "quality", "published",
 ]  # fmt: skip
+QUALITY, PUBLISHED = ARTICLE_COLUMNS.index("quality"), ARTICLE_COLUMNS.index("published")
+NEW_ARTICLE_COLUMNS = [*ARTICLE_COLUMNS, "web_url_hash", "first_imported_at", "editor_locked"]
 
 
 @dataclass(slots=True)
@@ -138,40 +141,32 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
     providers = _provider_ids([item.record for item in written])
     topics = _topic_ids({name for item in written for name in item.record.topics})
 
-    new_articles = [_article(item, providers, trust_published, now) for item in creates]
-    for article in new_articles:
-        article.first_imported_at = now
-    Article.objects.bulk_create(new_articles)
+    new_rows = [(*_article_row(item, providers, trust_published, now), item.key, now, []) for item in creates]
+    new_ids = insert_rows(Article, NEW_ARTICLE_COLUMNS, new_rows, with_ids=True)
 
-    changed = []
+    changed, topics_locked = [], set()
     for item, row in updates:
-        article = _article(item, providers, trust_published, now)
-        article.id = row["id"]
-        locked = set(row["editor_locked"])
+        values = _article_row(item, providers, trust_published, now)
+        locked = row["editor_locked"]
         if "quality" in locked:
-            article.quality = row["quality"]
+            values[QUALITY] = row["quality"]
         if "published" in locked or not trust_published:
-            article.published = row["published"]
-        changed.append((article, locked))
+            values[PUBLISHED] = row["published"]
+        if "topics" in locked:
+            topics_locked.add(row["id"])
+        changed.append((row["id"], *values))
     if changed:
-        Article.objects.bulk_update([a for a, _ in changed], [*UPSTREAM_FIELDS, "quality", "published"])
-        ids = [a.id for a, _ in changed]
+        update_rows(Article, ARTICLE_COLUMNS, changed)
+        ids = [row[0] for row in changed]
         Image.objects.filter(article_id__in=ids).delete()
         Image.objects.filter(related_link__article_id__in=ids).delete()
         RelatedLink.objects.filter(article_id__in=ids).delete()
-        Article.topics.through.objects.filter(
-            article_id__in=[a.id for a, locked in changed if "topics" not in locked]
-        ).delete()
+        Article.topics.through.objects.filter(article_id__in=set(ids) - topics_locked).delete()
 
-    _write_children(
-        [(a, item) for a, item in zip(new_articles, creates, strict=True)]
-        + [(a, item) for (a, _), (item, _) in zip(changed, updates, strict=True)],
-        {a.id for a, locked in changed if "topics" in locked},
-        providers,
-        topics,
-    )
-    for article, item in zip(new_articles + [a for a, _ in changed], written, strict=True):
-        outcomes[item.result.path].article_id = article.id
+    written_ids = new_ids + [row[0] for row in changed]
+    _write_children(list(zip(written_ids, written, strict=True)), topics_locked, providers, topics)
+    for article_id, item in zip(written_ids, written, strict=True):
+        outcomes[item.result.path].article_id = article_id
     return list(outcomes.values())
 
 
@@ -180,31 +175,15 @@ def _supersede(outcome: FileOutcome, winner_path: str) -> None:
     outcome.warnings.append(f"{outcome.path}: webUrl: same identity as {winner_path}, which takes precedence")
 
 
-def _article(item: _Item, providers: dict[str, int], trust_published: bool, now: datetime) -> Article:
+def _article_row(item: _Item, providers: dict[str, int], trust_published: bool, now: datetime) -> list:
+    """The values of ARTICLE_COLUMNS for one item, in that order."""
     r = item.record
-    return Article(
-        web_url=r.web_url,
-        web_url_hash=item.key,
-        slug=_slug(r.title, item.key),
-        title=r.title,
-        excerpt=r.excerpt,
-        category=r.category,
-        type=r.type,
-        published_at=r.published_at,
-        original_url=r.original_url,
-        amp_url=r.amp_url,
-        cdn_amp_url=r.cdn_amp_url,
-        heat=r.heat,
-        quality=r.quality,
-        provider_id=providers[r.provider.domain] if r.provider else None,
-        secured=r.secured,
-        extra=r.extra,
-        source_published=r.published,
-        published=bool(trust_published and r.published),
-        source_path=item.result.path,
-        content_hash=item.result.content_hash,
-        last_imported_at=now,
-    )
+    provider_id = providers[r.provider.domain] if r.provider else None
+    return [
+        r.web_url, _slug(r.title, item.key), r.title, r.excerpt, r.category, r.type, r.published_at,
+        r.original_url, r.amp_url, r.cdn_amp_url, r.heat, provider_id, r.secured, r.extra, r.published,
+        item.result.path, item.result.content_hash, now, r.quality, bool(trust_published and r.published),
+    ]  # fmt: skip
 
 
 def _slug(title: str, key: str) -> str:
@@ -225,17 +204,17 @@ IMAGE_COLUMNS = [
 
 
 def _write_children(
-    pairs: list[tuple[Article, _Item]], topics_locked: set[int], providers: dict[str, int], topics: dict[str, int]
+    pairs: list[tuple[int, _Item]], topics_locked: set[int], providers: dict[str, int], topics: dict[str, int]
 ) -> None:
     links, link_images, images, topic_rows = [], [], [], []
-    for article, item in pairs:
+    for article_id, item in pairs:
         r = item.record
-        images += _image_rows(r.images, article_id=article.id)
-        if article.id not in topics_locked:
-            topic_rows += [(article.id, topics[name.casefold()]) for name in r.topics]
+        images += _image_rows(r.images, article_id=article_id)
+        if article_id not in topics_locked:
+            topic_rows += [(article_id, topics[name.casefold()]) for name in r.topics]
         for position, rel in enumerate(r.related):
             links.append((
-                article.id, position, rel.web_url, rel.title, rel.excerpt, rel.published_at, rel.original_url,
+                article_id, position, rel.web_url, rel.title, rel.excerpt, rel.published_at, rel.original_url,
                 rel.amp_url, rel.cdn_amp_url, rel.category, rel.type, rel.quality, rel.heat,
                 providers[rel.provider.domain] if rel.provider else None, rel.extra,
             ))  # fmt: skip

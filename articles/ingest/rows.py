@@ -1,7 +1,7 @@
-"""Insert many plain rows at once: COPY on PostgreSQL, bulk_create elsewhere.
+"""Insert and update many plain rows at once: COPY on PostgreSQL, the ORM's bulk methods elsewhere.
 
-Related links and images are most of an import's rows; building a model instance for each
-one cost more than the database did, so the loader hands over tuples instead.
+Building a model instance per row, and the CASE WHEN expressions of `bulk_update`, cost more
+than the database did; the loader hands over tuples instead.
 """
 
 from django.db import connection
@@ -17,27 +17,66 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool 
         objects = model.objects.bulk_create([model(**dict(zip(columns, row, strict=True))) for row in rows])
         return [obj.pk for obj in objects] if with_ids else None
     table = model._meta.db_table
-    json_columns = [
-        i for i, name in enumerate(columns) if model._meta.get_field(name).get_internal_type() == "JSONField"
-    ]
-    with connection.cursor() as cursor:
-        ids = None
-        if with_ids:
-            # Take the ids first so that children (images of a related link) can point at them.
+    ids = None
+    if with_ids:
+        # Take the ids first so that children (images of a related link) can point at them.
+        with connection.cursor() as cursor:
             cursor.execute(
                 "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
             )
             ids = [row[0] for row in cursor.fetchall()]
-            columns, rows = ["id", *columns], [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
-            json_columns = [i + 1 for i in json_columns]
-        statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
-            sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
-        )
-        with cursor.cursor.copy(statement) as copy:
-            for row in rows:
-                if json_columns:
-                    row = list(row)
-                    for i in json_columns:
-                        row[i] = Jsonb(row[i])
-                copy.write_row(row)
+        columns, rows = ["id", *columns], [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
+    _copy(model, table, columns, rows)
     return ids
+
+
+def update_rows(model, columns: list[str], rows: list[tuple]) -> None:
+    """Set `columns` of existing rows; each tuple is (primary key, *values in `columns` order)."""
+    if not rows:
+        return
+    if connection.vendor != "postgresql":
+        objects = [model(pk=pk, **dict(zip(columns, values, strict=True))) for pk, *values in rows]
+        model.objects.bulk_update(objects, [model._meta.get_field(c).name for c in columns])
+        return
+    # COPY into a scratch table shaped like the target's columns, then one UPDATE ... FROM.
+    table, pk = model._meta.db_table, model._meta.pk.column
+    scratch = f"{table}_update"
+    names = sql.SQL(", ").join(map(sql.Identifier, [pk, *columns]))
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("CREATE TEMPORARY TABLE {} ON COMMIT DROP AS SELECT {} FROM {} WITH NO DATA").format(
+                sql.Identifier(scratch), names, sql.Identifier(table)
+            )
+        )
+        _copy(model, scratch, [pk, *columns], rows)
+        cursor.execute(
+            sql.SQL("UPDATE {target} SET {assignments} FROM {scratch} WHERE {target}.{pk} = {scratch}.{pk}").format(
+                target=sql.Identifier(table),
+                scratch=sql.Identifier(scratch),
+                pk=sql.Identifier(pk),
+                assignments=sql.SQL(", ").join(
+                    sql.SQL("{0} = {1}.{0}").format(sql.Identifier(c), sql.Identifier(scratch)) for c in columns
+                ),
+            )
+        )
+        cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(scratch)))
+
+
+def _copy(model, table: str, columns: list[str], rows: list[tuple]) -> None:
+    json_columns = [i for i, name in enumerate(columns) if _is_json(model, name)]
+    statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
+        sql.Identifier(table), sql.SQL(", ").join(map(sql.Identifier, columns))
+    )
+    # The raw psycopg cursor bypasses Django's wrapper: translate its errors to django.db ones, as callers expect.
+    with connection.wrap_database_errors, connection.cursor() as cursor, cursor.cursor.copy(statement) as copy:
+        for row in rows:
+            if json_columns:
+                row = list(row)
+                for i in json_columns:
+                    row[i] = Jsonb(row[i])
+            copy.write_row(row)
+
+
+def _is_json(model, column: str) -> bool:
+    field = next(f for f in model._meta.concrete_fields if f.column == column)
+    return field.get_internal_type() == "JSONField"

@@ -12,7 +12,8 @@ FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
 # A cheap pre-check: anchors/aliases/tags can only start where a YAML token starts.
 # Quoted text may trip it too, which only costs a switch to the strict (slower) loader.
 _SUSPECT_TOKEN = re.compile(r"(?:^|[\s\[\]{},:-])[&*]", re.MULTILINE)
-_FRONT_MATTER = re.compile(r"\A---[ \t]*\n(.*?)^(?:---|\.\.\.)[ \t]*$", re.MULTILINE | re.DOTALL)
+_OPENING_LINE = re.compile(r"---[ \t]*\n")
+_REST_OF_CLOSING_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
 _CONTROL = re.compile(r"[\x00-\x08\x0b\x0c\x0e-\x1f\x7f]")
 
 
@@ -52,10 +53,20 @@ def decode(data: bytes) -> str:
 
 
 def split_front_matter(text: str) -> str:
-    match = _FRONT_MATTER.match(text)
-    if match is None:
-        raise FrontMatterError("front matter", "must start with a '---' line and end with another '---' line")
-    return match.group(1)
+    """The YAML between an opening '---' line and the next '---' (or '...') line."""
+    opening = _OPENING_LINE.match(text)
+    if opening is not None:
+        start = position = opening.end() - 1  # from the opening line's '\n': the closing line may follow at once
+        while True:
+            # str.find is several times faster than a multi-line regex over the whole file.
+            found = [i for i in (text.find("\n---", position), text.find("\n...", position)) if i != -1]
+            if not found:
+                break
+            position = min(found)
+            if _REST_OF_CLOSING_LINE.match(text, position + 4):
+                return text[start + 1 : position + 1]
+            position += 1
+    raise FrontMatterError("front matter", "must start with a '---' line and end with another '---' line")
 
 
 def load_mapping(source: str, first_line: int = 1) -> tuple[dict, int]:

@@ -300,3 +300,24 @@ def test_ordinary_generated_files_import(title):
     result = parse_bytes(source.encode(), PATH)
     assert result.ok, [str(e) for e in result.errors]
     assert result.record.title.startswith("Headline")
+
+
+URLISH = st.text(alphabet="hHtTpPsS:/.?#@[]%:-_ aZ09\u00e9\\", max_size=40)
+
+
+@FAST
+@given(st.sampled_from(["http://", "HTTPS://", "https://", "ftp://", "http:/", ""]), URLISH)
+def test_url_fast_path_agrees_with_urlsplit(prefix, rest):
+    """`url` skips urlsplit for plain URLs; whenever it does, the result is what urlsplit's path gives."""
+    value = prefix + rest
+    plain = f._plain_url(value)
+    if plain is not None:
+        assert plain == f._split_url(value)
+
+
+@FAST
+@given(st.text(max_size=60), st.booleans())
+def test_text_fast_path_agrees_with_full_cleaning(value, single_line):
+    cleaned = f.CONTROL_CHARS.sub("", value)
+    cleaned = (re.sub(r"\s+", " ", cleaned) if single_line else cleaned).strip()
+    assert f.text(value, max_length=1000, single_line=single_line) == cleaned
