@@ -4,9 +4,10 @@ Building a model instance per row, and the CASE WHEN expressions of `bulk_update
 than the database did; the loader hands over tuples instead.
 """
 
+import json
+
 from django.db import connection
 from psycopg import sql
-from psycopg.types.json import Jsonb
 
 
 def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool = False) -> list[int] | None:
@@ -73,8 +74,17 @@ def _copy(model, table: str, columns: list[str], rows: list[tuple]) -> None:
             if json_columns:
                 row = list(row)
                 for i in json_columns:
-                    row[i] = Jsonb(row[i])
+                    row[i] = _json_text(row[i])
             copy.write_row(row)
+
+
+def _json_text(value) -> str:
+    # COPY's text format takes JSON as text. Most values are empty: those skip the encoder.
+    if value == {}:
+        return "{}"
+    if value == []:
+        return "[]"
+    return json.dumps(value)
 
 
 def _is_json(model, column: str) -> bool:

@@ -3,11 +3,62 @@
 import re
 
 import yaml
+from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_FILE_BYTES = 1024 * 1024  # real items are ~1-20 KB; a megabyte is a broken or hostile file
 MAX_DEPTH = 12  # the item format nests 5 levels (related -> provider -> images -> entry)
 
-FastLoader = getattr(yaml, "CSafeLoader", yaml.SafeLoader)
+_TAG = "tag:yaml.org,2002:"
+_STR, _MAP, _SEQ = _TAG + "str", _TAG + "map", _TAG + "seq"
+_SCALARS = {
+    _TAG + name: yaml.SafeLoader.yaml_constructors[_TAG + name]
+    for name in ("int", "float", "bool", "null", "timestamp")
+}
+
+
+class _Unusual(Exception):
+    """A node outside the plain subset (other tags, merge keys, odd keys): construct it the standard way."""
+
+
+class FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
+    """libyaml's safe loader with a leaner construction step for the plain subset that item files use.
+
+    Scanning, parsing and composing stay in C. PyYAML then builds values through a generic state machine
+    of generators, which costs more than libyaml itself; for documents made only of mappings, sequences
+    and the safe scalar types this builds the same values directly (with the same scalar constructors).
+    Anything else falls back to the standard construction of the whole document, errors included.
+    """
+
+    def get_single_data(self):
+        node = self.get_single_node()
+        if node is None:
+            return None
+        try:
+            return self._build(node)
+        except _Unusual:
+            return self.construct_document(node)
+
+    def _build(self, node):
+        kind, tag = type(node), node.tag
+        if kind is ScalarNode:
+            if tag == _STR:
+                return node.value
+            build = _SCALARS.get(tag)
+            if build is None:
+                raise _Unusual
+            return build(self, node)
+        if kind is MappingNode and tag == _MAP:
+            mapping = {}
+            for key_node, value_node in node.value:
+                key = self._build(key_node)
+                if not isinstance(key, str | int | float | bool | None):  # e.g. date keys: leave those to PyYAML
+                    raise _Unusual
+                mapping[key] = self._build(value_node)
+            return mapping
+        if kind is SequenceNode and tag == _SEQ:
+            return [self._build(item) for item in node.value]
+        raise _Unusual
+
 
 # A cheap pre-check: anchors/aliases/tags can only start where a YAML token starts.
 # Quoted text may trip it too, which only costs a switch to the strict (slower) loader.

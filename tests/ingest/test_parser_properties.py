@@ -14,6 +14,7 @@ from hypothesis import strategies as st
 from articles.ingest import fields as f
 from articles.ingest.parser import parse_bytes
 from articles.ingest.records import ParseResult
+from articles.ingest.yamlsafe import FastLoader
 
 PATH = "fuzz/item.md"
 FAST = settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.too_slow])
@@ -321,3 +322,65 @@ def test_text_fast_path_agrees_with_full_cleaning(value, single_line):
     cleaned = f.CONTROL_CHARS.sub("", value)
     cleaned = (re.sub(r"\s+", " ", cleaned) if single_line else cleaned).strip()
     assert f.text(value, max_length=1000, single_line=single_line) == cleaned
+
+
+def _load_both(source: str):
+    """(value or error) from FastLoader and from PyYAML's own CSafeLoader, for comparison."""
+    results = []
+    for loader in (FastLoader, yaml.CSafeLoader):
+        try:
+            results.append(("value", yaml.load(source, Loader=loader)))  # noqa: S506 - both are safe loaders
+        except (yaml.YAMLError, ValueError, RecursionError) as exc:
+            results.append(("error", type(exc).__name__, str(exc)))
+    return results
+
+
+YAML_SCALARS = st.one_of(
+    st.none(),
+    st.booleans(),
+    st.integers(),
+    st.floats(allow_nan=False),
+    st.text(max_size=20),
+    st.dates(),
+    st.datetimes(),
+)
+YAML_VALUES = st.recursive(
+    YAML_SCALARS,
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=8) | st.integers(), inner, max_size=4),
+    max_leaves=25,
+)
+
+
+@FAST
+@given(YAML_VALUES, st.booleans())
+def test_fast_loader_builds_what_pyyaml_builds_from_dumped_data(value, flow):
+    assert_same(yaml.safe_dump(value, default_flow_style=flow, allow_unicode=True))
+
+
+@FAST
+@given(FRAMED_TEXT)
+def test_fast_loader_agrees_with_pyyaml_on_fragments(text):
+    # Merge keys, tags, aliases, broken syntax: whatever PyYAML builds or refuses, the fast loader does too.
+    assert_same(text.removeprefix("---\n").removesuffix("\n---\n"))
+
+
+def assert_same(source: str) -> None:
+    fast, standard = _load_both(source)
+    assert fast == standard
+    if fast[0] == "value":  # equal values could still differ in type (1 == True == 1.0)
+        assert repr(fast[1]) == repr(standard[1])
+
+
+def test_fast_loader_falls_back_for_tags_merge_keys_and_odd_keys():
+    for source in [
+        "base: &b {a: 1}\nderived:\n  <<: *b\n  c: 2\n",
+        "data: !!binary aGVsbG8=\n",
+        "s: !!set {a, b}\n",
+        "o: !!omap [a: 1, b: 2]\n",
+        "2021-03-04: a date key\n",
+        "? [a, b]\n: a list key\n",
+        "=: value key\n",
+        "m: !!str {a: 1}\n",
+        "n: !!python/name:os.system\n",
+    ]:
+        assert_same(source)
