@@ -350,8 +350,8 @@ def mark_reviewed(*, articles: QuerySet, by: AbstractBaseUser, at: datetime | No
 def merge_providers(*, into: Provider, duplicates: Iterable[Provider], by: AbstractBaseUser) -> MergeResult:
     """Fold duplicate providers into `into`: their articles, related coverage, names and domains move over.
 
-    The duplicates' domains are remembered in `into.extra["merged_domains"]` so that their names and
-    identities are not lost; their logos go unless `into` has none.
+    The duplicates' domains are remembered in `into.merged_domains`, so that later imports file their stories
+    under `into` instead of recreating them; their logos go unless `into` has none.
     """
     into = Provider.objects.select_for_update().get(pk=into.pk)
     wanted = [p.pk for p in duplicates]
@@ -383,12 +383,12 @@ def merge_providers(*, into: Provider, duplicates: Iterable[Provider], by: Abstr
         for name in [dup.name, *(dup.other_names or [])]:
             if name and name != into.name and name not in names:
                 names.append(name)
-    domains = set(into.extra.get("merged_domains", []))
+    domains = set(into.merged_domains)
     for dup in dups:
-        domains |= {dup.domain, *dup.extra.get("merged_domains", [])}
+        domains |= {dup.domain, *dup.merged_domains}
     into.other_names = names
-    into.extra = {**into.extra, "merged_domains": sorted(domains)}
-    into.save(update_fields=["other_names", "extra"])
+    into.merged_domains = sorted(domains)
+    into.save(update_fields=["other_names", "merged_domains"])
     LogEntry.objects.bulk_create(logs)
     merged = [str(dup) for dup in dups]
     Provider.objects.filter(pk__in=ids).delete()

@@ -122,5 +122,4 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.display(description="merged domains")
     def merged_domains(self, provider):
-        domains = (provider.extra or {}).get("merged_domains", [])
-        return format_html_join(", ", "<code>{}</code>", ((d,) for d in domains)) or "None"
+        return format_html_join(", ", "<code>{}</code>", ((d,) for d in provider.merged_domains)) or "None"

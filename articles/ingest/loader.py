@@ -244,6 +244,9 @@ def _provider_ids(records: list[ItemRecord]) -> dict[str, int]:
             if p is not None and (p.domain not in seen or (p.images and not seen[p.domain].images)):
                 seen[p.domain] = p
     ids = dict(Provider.objects.filter(domain__in=seen).values_list("domain", "id"))
+    if len(ids) < len(seen):
+        # An editor merged some outlets: their domains stay with the provider they were merged into.
+        ids.update(Provider.objects.merged_into(d for d in seen if d not in ids))
     missing = [seen[d] for d in seen if d not in ids]
     if missing:
         # A provider's name is set once, here or by import_taxonomy; editors own it afterwards.

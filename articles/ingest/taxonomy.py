@@ -98,6 +98,14 @@ def _provider(data: dict) -> Provider:
     name = f.text(data.get("name") or domain, max_length=200) or domain
     other = data.get("otherNames") or []
     other_names = [f.text(n, max_length=200) for n in other if isinstance(n, str)] if isinstance(other, list) else []
+    if not Provider.objects.filter(domain=domain).exists() and (merged := Provider.objects.merged_into([domain])):
+        # An editor merged this outlet into another: its names become other names there, nothing else changes.
+        provider = Provider.objects.get(pk=merged[domain])
+        provider.other_names += [
+            n for n in [name, *other_names] if n != provider.name and n not in provider.other_names
+        ]
+        provider.save(update_fields=["other_names"])
+        return provider
     provider, _ = Provider.objects.update_or_create(domain=domain, defaults={"name": name, "other_names": other_names})
     logos = []
     for position, entry in enumerate(data.get("images") or []):

@@ -196,7 +196,7 @@ def test_merge_providers_moves_everything_and_remembers_the_duplicates(editor, b
     assert set(RelatedLink.objects.values_list("provider", flat=True)) == {keep.pk}
     keep.refresh_from_db()
     assert keep.other_names == ["Example News UK", "EN UK"]
-    assert keep.extra["merged_domains"] == ["example.co.uk"]
+    assert keep.merged_domains == ["example.co.uk"]
     assert Image.objects.filter(provider=keep).count() == 1  # its own logo, the duplicate's dropped
     flags = dict(LogEntry.objects.values_list("object_id", "action_flag"))
     assert flags == {str(keep.pk): CHANGE, str(dup.pk): DELETION}

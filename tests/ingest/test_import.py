@@ -16,6 +16,7 @@ from django.core.management.base import CommandError
 from django.db import connection
 from django.test.utils import CaptureQueriesContext
 
+from articles import services
 from articles.ingest import batch
 from articles.ingest.batch import import_batch
 from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED, FileOutcome, _slug
@@ -740,3 +741,29 @@ def test_parallel_parsing_gives_the_same_result(tmp_path):
     assert len(snapshot) > 500
     assert results[2][0] == statuses
     assert results[2][1] == snapshot
+
+
+def test_reimports_file_merged_outlets_under_the_provider_they_were_merged_into(tmp_path):
+    editor = get_user_model().objects.create_superuser("editor", "editor@example.com", "a-long-test-password-42")
+    uk = {"name": "Example News UK", "domain": "example.co.uk"}
+    files = write_items(
+        tmp_path, {"one.md": item_data(1), "two.md": item_data(2, provider=uk)}
+    )  # both related entries come from other.example.org
+    assert run_import(*files)[0] == 0
+    keep, dup = Provider.objects.get(domain="example.com"), Provider.objects.get(domain="example.co.uk")
+    services.merge_providers(into=keep, duplicates=[dup], by=editor)
+
+    # A changed file, a new one and related coverage all name the merged-away domain again.
+    related = [{"title": "UK take", "webUrl": "https://example.co.uk/take", "provider": dict(uk)}]
+    files[1].write_text(item_text(item_data(2, provider=uk, title="Changed", related=related)))
+    (new,) = write_items(tmp_path, {"three.md": item_data(3, provider={**uk, "merged_domains": ["example.com"]})})
+    code, out, err = run_import(*files, new)
+
+    assert code == 0 and "1 created, 1 updated" in out, err
+    assert not Provider.objects.filter(domain="example.co.uk").exists()
+    assert set(Article.objects.values_list("provider__domain", flat=True)) == {"example.com"}
+    assert RelatedLink.objects.get(title="UK take").provider == keep
+    # A file cannot claim other outlets' domains: `merged_domains` in its provider is only an unknown field.
+    keep.refresh_from_db()
+    assert keep.merged_domains == ["example.co.uk"]
+    assert not Provider.objects.exclude(merged_domains=[]).exclude(pk=keep.pk).exists()

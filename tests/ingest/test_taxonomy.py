@@ -143,3 +143,17 @@ def test_taxonomy_after_items_enriches_the_topics_items_created(taxonomy, tmp_pa
     ml = article.topics.get(name="Machine Learning")
     assert ml.parent.name == "AI" and "neural network" in ml.keywords
     assert Provider.objects.get(domain="example.com").id == provider_before
+
+
+def test_taxonomy_does_not_recreate_a_provider_merged_away(tmp_path):
+    keep = Provider.objects.create(domain="example.com", name="Example News", merged_domains=["example.co.uk"])
+    data = tmp_path / "example-uk.md"
+    data.write_text("---\ntaxonomy: organization\ndomain: example.co.uk\nname: Example UK\notherNames: [EUK]\n---\n")
+
+    run("import_taxonomy", data)
+
+    assert list(Provider.objects.values_list("domain", "name", "other_names")) == [
+        ("example.com", "Example News", ["Example UK", "EUK"])
+    ]
+    run("import_taxonomy", data)  # idempotent
+    assert Provider.objects.get(pk=keep.pk).other_names == ["Example UK", "EUK"]
