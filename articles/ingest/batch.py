@@ -102,16 +102,17 @@ def import_batch(
 
 
 def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, report) -> None:
-    # Spawned, not forked: the parent holds database connections and pool threads that a fork would copy.
-    pool = (
-        ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=django.setup)
-        if (jobs > 1)
-        else None
-    )
+    # Workers pay off only when parsing one chunk can overlap with writing another, and they are started
+    # on the first chunk that needs parsing: a re-import of an unchanged batch never spawns any.
+    use_pool = jobs > 1 and len(files) > CHUNK_SIZE
+    pool = None
     pending: list[Future] | list[ParseResult] | None = None
     try:
         for chunk in batched(files, CHUNK_SIZE):
             to_parse = _unchanged_filter(chunk, trust_published, report)
+            if use_pool and to_parse and pool is None:
+                # Spawned, not forked: the parent holds database connections and pool threads a fork would copy.
+                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=django.setup)
             # Parse this chunk (in the pool) while the previous one is written.
             if pool:
                 parsing = [pool.submit(_parse_many, list(part), base_url) for part in batched(to_parse, 50)]

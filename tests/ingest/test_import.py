@@ -3,6 +3,7 @@
 import io
 import json
 import re
+from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from html.parser import HTMLParser
 from pathlib import Path
@@ -726,14 +727,30 @@ def test_a_database_error_in_a_one_file_batch_is_reported(tmp_path):
 # --- parsing in several processes -----------------------------------------------------------------------
 
 
-def test_parallel_parsing_gives_the_same_result(tmp_path):
+def test_parallel_parsing_gives_the_same_result(tmp_path, monkeypatch):
     files = generate_corpus(tmp_path / "gen", count=600, seed=11, related_rate=0.3)
     assert len(files) == 600 > batch.CHUNK_SIZE
+    pools = []
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", type("Counted", (ProcessPoolExecutor,), {"__init__": (
+        lambda self, *args, **kwargs: pools.append(1) or ProcessPoolExecutor.__init__(self, *args, **kwargs)
+    )}))  # fmt: skip
 
     results = {}
     for jobs in (1, 2):
         outcomes = outcomes_of(files, jobs=jobs)
         results[jobs] = ({path: o.status for path, o in outcomes.items()}, article_snapshot())
+        if jobs == 2:
+            assert len(pools) == 1
+            # Workers start only for something to parse (superseded duplicates are parsed again, so leave them
+            # out), and not for a batch of one chunk, whose parsing could not overlap with any writing.
+            unchanged = [path for path, o in outcomes_of(files, jobs=1).items() if o.status == UNCHANGED]
+            chunk_size = batch.CHUNK_SIZE
+            monkeypatch.setattr(batch, "CHUNK_SIZE", 100)
+            assert len(unchanged) > 100
+            assert {o.status for o in outcomes_of(unchanged, jobs=2).values()} == {UNCHANGED}
+            monkeypatch.setattr(batch, "CHUNK_SIZE", chunk_size)
+            outcomes_of(files[:10], jobs=2)
+            assert len(pools) == 1
         wipe_content()
 
     statuses, snapshot = results[1]
