@@ -8,6 +8,11 @@ from articles.selectors import TopicIndex, in_topics, topic_index
 QUERY_PARAMETERS = ("topic", "provider", "published_after", "published_before", "quality_min", "type")
 
 
+def unfiltered_values() -> dict:
+    """ArticleFilter.values for a query string that names no filter: every value empty, nothing to report."""
+    return {**dict.fromkeys(QUERY_PARAMETERS, ""), "active": False, "errors": {}}
+
+
 class ArticleFilter(django_filters.FilterSet):
     topic = django_filters.CharFilter(
         method="filter_topic", label="Topic", help_text="Topic slug; stories of its sub-topics are included."

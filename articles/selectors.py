@@ -12,6 +12,7 @@ from datetime import datetime, timedelta
 from functools import cached_property
 
 from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, QuerySet
+from django.db.models.fields.files import FieldFile
 from django.http import Http404
 
 from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
@@ -103,11 +104,35 @@ def card_queryset(queryset: QuerySet, *annotations: str) -> QuerySet:
 
 
 @dataclass(slots=True, eq=False)
+class CardImage:
+    """An image as lists show it: the columns Image.display_url()/display_size() read, with those rules.
+
+    Plain data rather than an unsaved Image: building a model instance cost more than the rest of its card.
+    """
+
+    id: int
+    url: str
+    width: int | None
+    height: int | None
+    title: str
+    file: FieldFile | str
+    status: str
+    renditions: dict
+
+    Status = Image.Status
+    display_url = Image.display_url
+    display_size = Image.display_size
+
+
+_IMAGE_FILE = Image._meta.get_field("file")
+
+
+@dataclass(slots=True, eq=False)
 class ProviderCard:
     id: int
     name: str
     domain: str
-    logo_list: list[Image]
+    logo_list: list[CardImage]
 
     get_absolute_url = Provider.get_absolute_url  # the model's own URL rule
 
@@ -130,7 +155,7 @@ class StoryCard:
     amp_url: str
     cdn_amp_url: str
     provider: ProviderCard | None
-    card_image: Image | None
+    card_image: CardImage | None
     card_topics: list[TopicEntry]
     source_count: int
     title_snippet: str = ""
@@ -139,9 +164,14 @@ class StoryCard:
     get_absolute_url = Article.get_absolute_url
 
 
-def _image(data) -> Image | None:
-    # An unsaved Image with the columns display_url() reads, so that its rules apply unchanged.
-    return Image(**data) if data else None
+def _image(data) -> CardImage | None:
+    if not data:
+        return None
+    image = CardImage(**data)
+    if image.file:
+        # What the model's descriptor would hand display_url(): the stored name with the field's storage.
+        image.file = FieldFile(None, _IMAGE_FILE, image.file)
+    return image
 
 
 def story_cards(rows: list[dict], topics: TopicIndex) -> list[StoryCard]:

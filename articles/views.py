@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from articles.cache import cache_public_page
-from articles.filters import ArticleFilter
+from articles.filters import QUERY_PARAMETERS, ArticleFilter, unfiltered_values
 from articles.search import mark_matches, normalise_query, search_articles
 from articles.selectors import (
     card_page_or_404,
@@ -23,10 +23,14 @@ from articles.selectors import (
 
 def filtered_list(request, stories, topics):
     """The shared part of every story list: the reader's filters and one page of cards, newest first."""
-    # Unbound without parameters: the plain home page needs no form validation.
-    filterset = ArticleFilter(request.GET or None, queryset=stories, topics=topics)
-    page = card_page_or_404(latest_first(filterset.qs), request.GET.get("page"), topics)
-    return {"filter": filterset, "filter_values": filterset.values, "page": page, "topics": topics}
+    # Without a filter parameter (the plain home page, its later pages) there is no form to build or validate.
+    if any(name in request.GET for name in QUERY_PARAMETERS):
+        filterset = ArticleFilter(request.GET, queryset=stories, topics=topics)
+        stories, values = filterset.qs, filterset.values
+    else:
+        values = unfiltered_values()
+    page = card_page_or_404(latest_first(stories), request.GET.get("page"), topics)
+    return {"filter_values": values, "page": page, "topics": topics}
 
 
 @cache_public_page

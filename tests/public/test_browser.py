@@ -58,6 +58,7 @@ def stories():
 
 
 def test_a_reader_filters_opens_follows_coverage_and_searches(page, live_server, stories):
+    make_topic("Natural Language Processing")  # a long name widens the topic menu
     csp_violations = []
     page.on("console", lambda message: "Content Security Policy" in message.text and csp_violations.append(message))
 
@@ -66,6 +67,13 @@ def test_a_reader_filters_opens_follows_coverage_and_searches(page, live_server,
     cards = page.locator("article.card")
     expect(cards).to_have_count(3)
     expect(page.get_by_text("An unpublished robot draft")).to_have_count(0)
+
+    # No sideways scrolling, with the filters beside the stories (wide) or below them (a phone).
+    viewport = page.viewport_size
+    for width in (1200, 375):
+        page.set_viewport_size({"width": width, "height": 800})
+        assert page.evaluate("document.documentElement.scrollWidth <= window.innerWidth"), width
+    page.set_viewport_size(viewport)
 
     # Filter by a topic: a bookmarkable URL, and only that topic's stories.
     page.get_by_label("Topic").select_option("robots")

@@ -6,6 +6,8 @@ from datetime import timedelta
 from django.utils import timezone
 
 from articles import selectors
+from articles.filters import QUERY_PARAMETERS, ArticleFilter
+from articles.models import Image
 from articles.search import MARK_START, MARK_STOP, _substring_search, mark_words
 from articles.selectors import top_score
 from tests.public.conftest import make_article, make_provider, make_topic
@@ -91,6 +93,26 @@ def test_filters_keep_their_values_and_pagination_keeps_the_filters(client, db, 
     assert client.get("/?page=junk").status_code == 200
 
 
+def test_the_filter_form_reads_exactly_the_listed_parameters():
+    # Lists build no form when none of QUERY_PARAMETERS is in the query string: a filter reading another
+    # parameter would be silently skipped.
+    read = set()
+    for name, field in ArticleFilter().form.fields.items():
+        widget = field.widget
+        read |= {widget.suffixed(name, suffix) for suffix in widget.suffixes} if hasattr(widget, "suffixes") else {name}
+    assert read == set(QUERY_PARAMETERS)
+
+
+def test_query_strings_without_a_filter_value_list_everything(client, newsroom):
+    def body(path):
+        return re.sub(r'nonce="[^"]+"', "", client.get(path).content.decode())
+
+    plain = body("/")
+    assert newsroom["public"].title in plain and newsroom["other"].title in plain
+    for path in ("/?page=1", "/?page=junk", "/?utm_source=mail", "/?topic=&provider=&quality_min="):
+        assert body(path) == plain, path
+
+
 def test_invalid_filter_values_are_reported_not_fatal(client, newsroom):
     html = client.get("/?quality_min=lots&published_after=someday").content.decode()
     assert 'role="alert"' in html
@@ -167,9 +189,32 @@ def test_home_without_stories(client, db):
     make_provider()
 
 
-def test_images_the_pipeline_refused_are_never_requested(client, newsroom):
-    from articles.models import Image
+def test_card_images_follow_the_models_display_rules(db, settings):
+    story = make_article("Pictured", image=False)
+    states = [
+        {"url": "https://img.example.com/remote.jpg", "width": 800, "height": 450},
+        {"url": "https://img.example.com/refused.jpg", "status": Image.Status.FAILED},
+        {"url": "javascript:alert(1)"},
+        {"url": "https://img.example.com/cached.jpg", "file": "images/ab/cached.jpg", "status": Image.Status.CACHED},
+        {
+            "url": "https://img.example.com/sized.jpg",
+            "file": "images/cd/sized.jpg",
+            "status": Image.Status.CACHED,
+            "renditions": {"card": {"name": "images/cd/card-1200.webp", "width": 1200, "height": 675}},
+        },
+    ]
+    for position, fields in enumerate(states):
+        Image.objects.filter(article=story).delete()
+        image = Image.objects.create(article=story, position=position, **fields)
+        rows = list(selectors.card_queryset(selectors.public_articles().filter(pk=story.pk)))
+        card = selectors.story_cards(rows, selectors.topic_index())[0].card_image
+        for size in ("card", "thumb"):
+            assert card.display_url(size) == image.display_url(size), fields
+            assert card.display_size(size) == image.display_size(size), fields
+    assert card.display_url("card") == f"/{settings.MEDIA_URL.strip('/')}/images/cd/card-1200.webp"
 
+
+def test_images_the_pipeline_refused_are_never_requested(client, newsroom):
     story = newsroom["public"]
     Image.objects.filter(article=story).update(status=Image.Status.FAILED)
     html = client.get("/").content.decode()
