@@ -98,15 +98,20 @@ def _provider(data: dict) -> Provider:
     name = f.text(data.get("name") or domain, max_length=200) or domain
     other = data.get("otherNames") or []
     other_names = [f.text(n, max_length=200) for n in other if isinstance(n, str)] if isinstance(other, list) else []
-    if not Provider.objects.filter(domain=domain).exists() and (merged := Provider.objects.merged_into([domain])):
+    provider = Provider.objects.filter(domain=domain).first()
+    if provider is None and (merged := Provider.objects.merged_into([domain])):
         # An editor merged this outlet into another: its names become other names there, nothing else changes.
         provider = Provider.objects.get(pk=merged[domain])
-        provider.other_names += [
-            n for n in [name, *other_names] if n != provider.name and n not in provider.other_names
-        ]
-        provider.save(update_fields=["other_names"])
+        _add_other_names(provider, [name, *other_names])
         return provider
-    provider, _ = Provider.objects.update_or_create(domain=domain, defaults={"name": name, "other_names": other_names})
+    if provider is None:
+        provider = Provider.objects.create(domain=domain, name=name, other_names=other_names)
+    else:
+        # Editors own the name of a provider that exists: the taxonomy fills it only where the domain stood in
+        # for a name, and otherwise adds its names to the other names.
+        if provider.name == domain:
+            provider.name = name
+        _add_other_names(provider, [name, *other_names])
     logos = []
     for position, entry in enumerate(data.get("images") or []):
         entry = entry if isinstance(entry, dict) else {"url": entry}
@@ -129,6 +134,13 @@ def _provider(data: dict) -> Provider:
         provider.logos.all().delete()
         Image.objects.bulk_create(logos)
     return provider
+
+
+def _add_other_names(provider: Provider, names: list[str]) -> None:
+    provider.other_names += [
+        n for n in dict.fromkeys(names) if n and n != provider.name and n not in provider.other_names
+    ]
+    provider.save(update_fields=["name", "other_names"])
 
 
 def _opt(normalise, value):

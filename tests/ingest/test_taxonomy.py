@@ -157,3 +157,19 @@ def test_taxonomy_does_not_recreate_a_provider_merged_away(tmp_path):
     ]
     run("import_taxonomy", data)  # idempotent
     assert Provider.objects.get(pk=keep.pk).other_names == ["Example UK", "EUK"]
+
+
+def test_taxonomy_keeps_an_editors_provider_name_and_fills_a_missing_one(tmp_path):
+    Provider.objects.create(domain="example.com", name="Example (edited)", other_names=["EX"])
+    Provider.objects.create(domain="unnamed.example", name="unnamed.example")
+    for slug, domain, name in [("example", "example.com", "Example News"), ("unnamed", "unnamed.example", "Unnamed")]:
+        text = f"---\ntaxonomy: organization\ndomain: {domain}\nname: {name}\notherNames: [EX, {name} Daily]\n---\n"
+        (tmp_path / f"{slug}.md").write_text(text)
+
+    run("import_taxonomy", tmp_path)
+    run("import_taxonomy", tmp_path)  # idempotent
+
+    assert sorted(Provider.objects.values_list("domain", "name", "other_names")) == [
+        ("example.com", "Example (edited)", ["EX", "Example News", "Example News Daily"]),
+        ("unnamed.example", "Unnamed", ["EX", "Unnamed Daily"]),
+    ]
