@@ -140,9 +140,14 @@ def _bulk(
     prepare: Callable[[list[Row]], None] | None = None,
     apply: Callable[[list[Row]], None] | None = None,
     at: datetime,
+    public: bool = True,
     **values,
 ) -> BulkResult:
-    """Run one bulk change chunk by chunk: `prepare` sees each chunk first, `apply` writes beyond `values`."""
+    """Run one bulk change chunk by chunk: `prepare` sees each chunk first, `apply` writes beyond `values`.
+
+    Bulk writes send no signals: unless the change cannot show on the public site (`public=False`), cached
+    public pages are invalidated once something changed.
+    """
     result = BulkResult()
     for rows in _chunks(articles):
         if prepare:
@@ -161,6 +166,8 @@ def _bulk(
         _write(todo, by=by, at=at, lock=lock, **values)
         _log(todo, by=by, at=at, message=message)
         result.changed += len(todo)
+    if public and result.changed:
+        bump_public_version()
     return result
 
 
@@ -174,7 +181,7 @@ def publish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime |
             return f"Published now (was scheduled for {_when(row['publish_at'])})."
         return "Published."
 
-    result = _bulk(
+    return _bulk(
         articles,
         by=by,
         at=now,
@@ -184,9 +191,6 @@ def publish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime |
         published=True,
         publish_at=None,
     )
-    if result.changed:
-        bump_public_version()
-    return result
 
 
 @transaction.atomic
@@ -208,7 +212,7 @@ def schedule_articles(
             return "already scheduled for that time"
         return None
 
-    result = _bulk(
+    return _bulk(
         articles,
         by=by,
         at=now,
@@ -218,9 +222,6 @@ def schedule_articles(
         published=True,
         publish_at=publish_at,
     )
-    if result.changed:
-        bump_public_version()
-    return result
 
 
 @transaction.atomic
@@ -233,7 +234,7 @@ def unpublish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime
             return f"Unpublished (cancelled the schedule for {_when(row['publish_at'])})."
         return "Unpublished."
 
-    result = _bulk(
+    return _bulk(
         articles,
         by=by,
         at=now,
@@ -243,9 +244,6 @@ def unpublish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime
         published=False,
         publish_at=None,
     )
-    if result.changed:
-        bump_public_version()
-    return result
 
 
 def _quality_text(value: int | None) -> str:
@@ -259,7 +257,7 @@ def set_quality(
     if quality is not None and not INT_MIN <= quality <= INT_MAX:
         raise ValueError(f"quality must be between {INT_MIN} and {INT_MAX}")
     now = at or timezone.now()
-    result = _bulk(
+    return _bulk(
         articles,
         by=by,
         at=now,
@@ -268,9 +266,6 @@ def set_quality(
         lock="quality",
         quality=quality,
     )
-    if result.changed:
-        bump_public_version()
-    return result
 
 
 @transaction.atomic
@@ -307,7 +302,7 @@ def _change_topic(articles: QuerySet, *, by: AbstractBaseUser, topic: Topic, add
             Through.objects.filter(topic=topic, article_id__in=ids).delete()
 
     verb = "Added" if add else "Removed"
-    result = _bulk(
+    return _bulk(
         articles,
         by=by,
         at=at,
@@ -317,9 +312,6 @@ def _change_topic(articles: QuerySet, *, by: AbstractBaseUser, topic: Topic, add
         message=lambda row: f"{verb} topic “{topic.name}”.",
         lock="topics",
     )
-    if result.changed:
-        bump_public_version()
-    return result
 
 
 def _needs_review(row: Row) -> bool:
@@ -340,6 +332,7 @@ def mark_reviewed(*, articles: QuerySet, by: AbstractBaseUser, at: datetime | No
         reason_to_skip=lambda row: None if _needs_review(row) else "already reviewed",
         message=lambda row: "Marked as reviewed.",
         lock=None,
+        public=False,  # review state never shows on the public site
     )
 
 

@@ -1,5 +1,6 @@
 """Test data in one place: item files written from Python data, synthetic batches, snapshots of what is stored."""
 
+import io
 import re
 import subprocess
 import sys
@@ -7,6 +8,7 @@ from pathlib import Path
 
 import pytest
 import yaml
+from django.core.management import call_command
 
 from articles.models import Article, Image, RelatedLink, Topic
 from providers.models import Provider
@@ -136,3 +138,13 @@ def wipe_content() -> None:
     """Delete every article, related link, image, provider and topic (children first: providers are protected)."""
     for model in (Image, RelatedLink, Article, Provider, Topic):
         model.objects.all().delete()
+
+
+def run_command(command: str, *args, **options) -> str:
+    """Run a command that must succeed; returns its output."""
+    out, err = io.StringIO(), io.StringIO()
+    try:
+        call_command(command, *map(str, args), stdout=out, stderr=err, **options)
+    except SystemExit as exc:
+        pytest.fail(f"{command} exited with {exc.code}:\n{out.getvalue()}{err.getvalue()}")
+    return out.getvalue()

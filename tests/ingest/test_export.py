@@ -1,15 +1,14 @@
 """`export_articles`: import(export(db)) reproduces the same data (DESIGN.md §5)."""
 
-import io
 import json
 from datetime import date
 
 import pytest
-from django.core.management import call_command
 
 from articles.models import Article, Topic
 from providers.models import Provider
 from tests.factories import article_snapshot, generate_corpus, item_data, item_text, wipe_content, write_items
+from tests.factories import run_command as run
 
 pytestmark = pytest.mark.django_db
 
@@ -74,16 +73,6 @@ ODD_ITEMS = {
         publishedDateTime="2020-02-29",
     ),
 }
-
-
-def run(command: str, *args, **options) -> str:
-    """Run a command that must succeed; returns its output."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(command, *map(str, args), stdout=out, stderr=err, **options)
-    except SystemExit as exc:
-        pytest.fail(f"{command} exited with {exc.code}:\n{out.getvalue()}{err.getvalue()}")
-    return out.getvalue()
 
 
 def comparable(snapshot: dict[str, dict]) -> dict[str, dict]:

@@ -1,15 +1,14 @@
 """`import_taxonomy`: topic YAML and organization files enrich Topic and Provider, never duplicate them."""
 
-import io
 from pathlib import Path
 
 import pytest
 import yaml
-from django.core.management import call_command
 
 from articles.models import Article, Image, Topic
 from providers.models import Provider
 from tests.factories import item_data, write_items
+from tests.factories import run_command as run
 
 pytestmark = pytest.mark.django_db
 
@@ -19,16 +18,6 @@ TOPIC_NAMES = {
     "AI in Robotics", "AI in Security", "AWS AI", "Microsoft AI", "Google AI", "Facebook AI", "Meta AI", "IBM AI",
     "TensorFlow", "Math for AI",
 }  # fmt: skip
-
-
-def run(command: str, *args, **options) -> str:
-    """Run a command that must succeed; returns its output."""
-    out, err = io.StringIO(), io.StringIO()
-    try:
-        call_command(command, *map(str, args), stdout=out, stderr=err, **options)
-    except SystemExit as exc:
-        pytest.fail(f"{command} exited with {exc.code}:\n{out.getvalue()}{err.getvalue()}")
-    return out.getvalue()
 
 
 def organization(path: Path) -> dict:
