@@ -10,7 +10,6 @@
 """
 
 import argparse
-import fcntl
 import os
 import shutil
 import statistics
@@ -19,15 +18,10 @@ import sys
 import tempfile
 import time
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
 import psycopg
-from psycopg import sql
+from _common import PYTHON, REPO, database_url, drop_database, ensure_corpus, fresh_database, server_url
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = REPO / ".venv" / "bin" / "python"
-GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
-DATA_ROOT = REPO / "bench" / ".data"
 TARGET_MS = 300  # median server time per request, from the issue
 
 
@@ -36,63 +30,13 @@ def log(message: str) -> None:
 
 
 # --------------------------------------------------------------------------- corpus
-def _count_files(directory: Path) -> int:
-    return sum(1 for _ in directory.rglob("*.md"))
-
-
-def ensure_corpus(count: int) -> Path:
-    """bench/.data/items-N with exactly N files, shared with the other benchmarks: generated once, under
-    the same lock file they take (bench/.data/.items-N.lock), into a private directory renamed at the end."""
-    directory = DATA_ROOT / f"items-{count}"
-    DATA_ROOT.mkdir(parents=True, exist_ok=True)
-    with open(DATA_ROOT / f".items-{count}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if directory.is_dir():
-            found = _count_files(directory)
-            if found == count:
-                log(f"reusing {directory.relative_to(REPO)} ({found} files)")
-                return directory
-            time.sleep(5)
-            if _count_files(directory) != found:
-                sys.exit(f"admin_speed: {directory} is changing under another process; retry when it is done")
-            log(f"{directory.relative_to(REPO)} holds {found} files, not {count}: regenerating")
-            shutil.rmtree(directory)
-        if not GEN_CORPUS.is_file():
-            sys.exit(f"admin_speed: generator not found at {GEN_CORPUS}")
-        log(f"generating {count} items into {directory.relative_to(REPO)}")
-        partial = DATA_ROOT / f".items-{count}.partial-{os.getpid()}"
-        command = ["python3", str(GEN_CORPUS), str(partial), "--count", str(count), "--seed", "1", "--quiet"]
-        try:
-            subprocess.run(command, check=True)
-            partial.rename(directory)
-        finally:
-            shutil.rmtree(partial, ignore_errors=True)
-        return directory
-
-
 # --------------------------------------------------------------------------- database
-def database_url(admin_url: str, name: str) -> str:
-    return urlunsplit(urlsplit(admin_url)._replace(path=f"/{name}"))
-
-
 def article_count(url: str) -> int | None:
     try:
         with psycopg.connect(url) as conn:
             return conn.execute("SELECT count(*) FROM articles_article").fetchone()[0]
     except psycopg.Error:
         return None
-
-
-def fresh_database(admin_url: str, name: str) -> str:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
-        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
-    return database_url(admin_url, name)
-
-
-def drop_database(admin_url: str, name: str) -> None:
-    with psycopg.connect(admin_url, autocommit=True) as conn:
-        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
 
 
 def manage(args: list[str], env: dict) -> float:
@@ -256,12 +200,7 @@ def main() -> None:
     if args.count < 1 or args.requests < 1 or args.warmup < 0:
         parser.error("--count and --requests must be at least 1")
 
-    admin_url = os.environ.get("DATABASE_URL", "")
-    if not admin_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        sys.exit("admin_speed: DATABASE_URL must be a postgres URL (use bench/admin_speed, not this file)")
-    if admin_url.startswith("pgsql://"):
-        admin_url = "postgresql://" + admin_url.removeprefix("pgsql://")
-
+    admin_url = server_url("admin_speed")
     url = database_url(admin_url, args.db_name)
     static_root = tempfile.mkdtemp(prefix="admin-speed-static-")  # never race the repo's staticfiles/
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SETTINGS_MODULE"}}
@@ -278,7 +217,7 @@ def main() -> None:
         if args.reuse_db and article_count(url) == args.count:
             log(f"reusing database {args.db_name} ({args.count} articles)")
         else:
-            directory = ensure_corpus(args.count)
+            directory = ensure_corpus(args.count, log)
             fresh_database(admin_url, args.db_name)
             load(directory, env, args.jobs, url, args.count)
         manage(["collectstatic", "--noinput", "-v0"], env)

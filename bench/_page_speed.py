@@ -16,7 +16,6 @@ Imported by gunicorn with PAGE_SPEED_FLOOR=1, this module is also the floor's WS
 """
 
 import argparse
-import fcntl
 import glob
 import hashlib
 import json
@@ -29,15 +28,11 @@ import subprocess
 import sys
 import time
 import urllib.request
-from contextlib import contextmanager
 from pathlib import Path
-from urllib.parse import urlsplit, urlunsplit
 
-REPO = Path(__file__).resolve().parent.parent
-PYTHON = REPO / ".venv" / "bin" / "python"
+from _common import DATA_ROOT, PYTHON, REPO, ensure_corpus, fresh_database, server_url
+
 GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
-GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
-DATA_ROOT = REPO / "bench" / ".data"
 DATABASE = "page_speed"
 
 TARGET_UNCACHED = 0.60  # uncached home >= 60% of the floor
@@ -73,32 +68,6 @@ def ensure_wrk() -> str:
     return shutil.which("wrk")
 
 
-@contextmanager
-def corpus(count: int):
-    """bench/.data/items-N, shared with bench/import_speed: same lock, same generator, same seed.
-
-    The lock is held while the files are read, so that no concurrent run regenerates them meanwhile.
-    """
-    directory = DATA_ROOT / f"items-{count}"
-    DATA_ROOT.mkdir(parents=True, exist_ok=True)
-    with open(DATA_ROOT / f".items-{count}.lock", "w") as lock:
-        fcntl.flock(lock, fcntl.LOCK_EX)
-        if directory.is_dir() and sum(1 for _ in directory.rglob("*.md")) != count:
-            log(f"{directory.relative_to(REPO)} is incomplete: regenerating")
-            shutil.rmtree(directory)
-        if not directory.is_dir():
-            log(f"generating {count} items into {directory.relative_to(REPO)}")
-            partial = DATA_ROOT / f".items-{count}.partial-{os.getpid()}"
-            shutil.rmtree(partial, ignore_errors=True)
-            gen = ["python3", str(GEN_CORPUS), str(partial), "--count", str(count), "--seed", "1", "--quiet"]
-            try:
-                subprocess.run(gen, check=True)
-                partial.rename(directory)
-            finally:
-                shutil.rmtree(partial, ignore_errors=True)
-        yield directory
-
-
 def pg_bin(name: str) -> str:
     candidates = sorted(glob.glob(f"/usr/lib/postgresql/*/bin/{name}"), key=lambda p: int(p.split("/")[4]))
     if candidates:
@@ -107,11 +76,6 @@ def pg_bin(name: str) -> str:
     if not found:
         sys.exit(f"page_speed: {name} not found")
     return found
-
-
-def with_database(url: str, name: str) -> str:
-    parts = urlsplit(url)
-    return urlunsplit(parts._replace(path=f"/{name}"))
 
 
 def psql(url: str, sql: str) -> str:
@@ -132,9 +96,7 @@ def schema_key() -> str:
 
 
 def load_database(admin_url: str, count: int, reimport: bool, env: dict) -> str:
-    url = with_database(admin_url, DATABASE)
-    psql(admin_url, f"DROP DATABASE IF EXISTS {DATABASE}")
-    psql(admin_url, f"CREATE DATABASE {DATABASE}")
+    url = fresh_database(admin_url, DATABASE)
     env["DATABASE_URL"] = url
     dump = DATA_ROOT / f"page-speed-{count}-{schema_key()}.dump"
     if dump.is_file() and not reimport:
@@ -144,11 +106,11 @@ def load_database(admin_url: str, count: int, reimport: bool, env: dict) -> str:
         log(f"restored in {time.perf_counter() - started:.0f}s")
     else:
         manage(["migrate", "-v0"], env)
-        with corpus(count) as directory:
-            log(f"importing {directory.relative_to(REPO)} (once; kept as {dump.name})")
-            started = time.perf_counter()
-            manage(["import_articles", str(directory), "--trust-published"], env, stdout=subprocess.DEVNULL)
-            log(f"imported in {time.perf_counter() - started:.0f}s")
+        directory = ensure_corpus(count, log)
+        log(f"importing {directory.relative_to(REPO)} (once; kept as {dump.name})")
+        started = time.perf_counter()
+        manage(["import_articles", str(directory), "--trust-published"], env, stdout=subprocess.DEVNULL)
+        log(f"imported in {time.perf_counter() - started:.0f}s")
         partial = dump.with_suffix(".partial")
         subprocess.run([pg_bin("pg_dump"), "-Fc", "-f", str(partial), url], check=True)
         partial.rename(dump)
@@ -307,9 +269,7 @@ def main() -> None:
     options = parser.parse_args()
     options.load_before = os.getloadavg()[0]
 
-    admin_url = os.environ.get("DATABASE_URL", "")
-    if not admin_url.startswith(("postgres://", "postgresql://", "pgsql://")):
-        sys.exit("page_speed: DATABASE_URL must be a postgres URL (use bench/page_speed, not this file)")
+    admin_url = server_url("page_speed")
     wrk = ensure_wrk()
     env = {**os.environ, **BASE_ENV}
     if not options.use_database:

@@ -1,0 +1,77 @@
+"""What the benchmarks share: the synthetic corpus under bench/.data and throw-away PostgreSQL databases."""
+
+import fcntl
+import os
+import shutil
+import subprocess
+import sys
+import time
+from collections.abc import Callable
+from pathlib import Path
+from urllib.parse import urlsplit, urlunsplit
+
+import psycopg
+from psycopg import sql
+
+REPO = Path(__file__).resolve().parent.parent
+PYTHON = REPO / ".venv" / "bin" / "python"
+GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
+DATA_ROOT = REPO / "bench" / ".data"
+
+
+def ensure_corpus(count: int, log: Callable[[str], None]) -> Path:
+    """bench/.data/items-N with exactly N files from the shared generator (seed 1), made once for every benchmark.
+
+    A lock file serialises concurrent runs; the files are generated into a private directory that is renamed
+    into place when complete, so a directory of the final name is never half written.
+    """
+    directory = DATA_ROOT / f"items-{count}"
+    DATA_ROOT.mkdir(parents=True, exist_ok=True)
+    with open(DATA_ROOT / f".items-{count}.lock", "w") as lock:
+        fcntl.flock(lock, fcntl.LOCK_EX)
+        if directory.is_dir():
+            found = sum(1 for _ in directory.rglob("*.md"))
+            if found == count:
+                log(f"reusing {directory.relative_to(REPO)} ({found} files)")
+                return directory
+            log(f"{directory.relative_to(REPO)} holds {found} files, not {count}: regenerating")
+            shutil.rmtree(directory)
+        if not GEN_CORPUS.is_file():
+            sys.exit(f"generator not found at {GEN_CORPUS}")
+        log(f"generating {count} items into {directory.relative_to(REPO)}")
+        partial = DATA_ROOT / f".items-{count}.partial-{os.getpid()}"
+        shutil.rmtree(partial, ignore_errors=True)
+        started = time.perf_counter()
+        command = ["python3", str(GEN_CORPUS), str(partial), "--count", str(count), "--seed", "1", "--quiet"]
+        try:
+            subprocess.run(command, check=True)
+            partial.rename(directory)
+        finally:
+            shutil.rmtree(partial, ignore_errors=True)
+        log(f"generated in {time.perf_counter() - started:.1f}s")
+        return directory
+
+
+def server_url(prog: str) -> str:
+    """DATABASE_URL, which must point at PostgreSQL (the wrappers in bench/ see to that)."""
+    url = os.environ.get("DATABASE_URL", "")
+    if not url.startswith(("postgres://", "postgresql://", "pgsql://")):
+        sys.exit(f"{prog}: DATABASE_URL must be a postgres URL (use bench/{prog}, not this file)")
+    return "postgresql://" + url.removeprefix("pgsql://") if url.startswith("pgsql://") else url
+
+
+def database_url(server: str, name: str) -> str:
+    return urlunsplit(urlsplit(server)._replace(path=f"/{name}"))
+
+
+def fresh_database(server: str, name: str) -> str:
+    """Drop and create database `name` on the server of `server`; return its URL."""
+    drop_database(server, name)
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("CREATE DATABASE {}").format(sql.Identifier(name)))
+    return database_url(server, name)
+
+
+def drop_database(server: str, name: str) -> None:
+    with psycopg.connect(server, autocommit=True) as conn:
+        conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
