@@ -103,7 +103,7 @@ def import_batch(
 
 def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, report) -> None:
     # Workers pay off only when parsing one chunk can overlap with writing another, and they are started
-    # on the first chunk that needs parsing: a re-import of an unchanged batch never spawns any.
+    # on the first chunk that needs parsing: a re-import with nothing to parse never spawns any.
     use_pool = jobs > 1 and len(files) > CHUNK_SIZE
     pool = None
     pending: list[Future] | list[ParseResult] | None = None
