@@ -159,7 +159,9 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
         update_rows(Article, ARTICLE_COLUMNS, changed)
         ids = [row[0] for row in changed]
         Image.objects.filter(article_id__in=ids).delete()
-        Image.objects.filter(related_link__article_id__in=ids).delete()
+        # By link id, not a join: the join form deletes `WHERE id IN (a self-join of the image table)`, which the
+        # planner can run as a nested loop over every image when a fresh table has no statistics yet.
+        Image.objects.filter(related_link_id__in=RelatedLink.objects.filter(article_id__in=ids).values("id")).delete()
         RelatedLink.objects.filter(article_id__in=ids).delete()
         Article.topics.through.objects.filter(article_id__in=set(ids) - topics_locked).delete()
 
