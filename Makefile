@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13; do \
 	  for d in $$HOME/.pyenv/versions/$${p#python}*/bin/$$p; do [ -x "$$d" ] && { echo $$d; exit; }; done; \
 	done; echo python3)
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser-deps run test lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -17,6 +17,10 @@ $(VENV)/.installed: requirements.txt
 	touch $@
 
 install: $(VENV)/.installed
+
+# axe-core for the accessibility tests, pinned in tests/browser/package-lock.json (npm ci; Node from Debian if missing).
+browser-deps:
+	scripts/install-browser-deps
 
 run: export DJANGO_DEBUG = 1
 run: install
@@ -35,7 +39,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install
+test: install browser-deps
 	scripts/with-postgres $(MAKE) --no-print-directory _test
 
 # Tests talk plain HTTP to live servers on 127.0.0.1: no HTTPS redirect, no HSTS.
