@@ -455,8 +455,10 @@ def topic_index(*, outlets: bool = False) -> TopicIndex:
         )
         topics = topics.union(outlet_rows, all=True)
     rows = list(topics)
-    entries = sorted((TopicEntry(*row[1:]) for row in rows if row[0] == TOPIC_ROW), key=lambda t: (t.name.casefold(), t.id))
-    found = sorted((OutletEntry(*row[1:4]) for row in rows if row[0] == OUTLET_ROW), key=lambda o: o.name.casefold())
+    entries = [TopicEntry(*row[1:]) for row in rows if row[0] == TOPIC_ROW]
+    found = [OutletEntry(*row[1:4]) for row in rows if row[0] == OUTLET_ROW]
+    entries.sort(key=lambda topic: (topic.name.casefold(), topic.id))
+    found.sort(key=lambda outlet: (outlet.name.casefold(), outlet.domain))
     return TopicIndex(entries, found)
 
 
