@@ -134,6 +134,18 @@ def absolute(context, value) -> str:
     return absolute_url(context["request"], value)
 
 
+@register.simple_tag
+def modified_time(article) -> str:
+    return last_modified(article).isoformat()
+
+
+def last_modified(article) -> datetime:
+    """When our copy of the story last changed: its last import that changed it or an editor's last review,
+    never before its publication."""
+    moments = (article.published_at, article.last_imported_at, article.reviewed_at)
+    return max(moment for moment in moments if moment is not None)
+
+
 @register.simple_tag(takes_context=True)
 def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
     """schema.org NewsArticle for the story page (search engines read it; nothing on the page runs it)."""
@@ -143,6 +155,7 @@ def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
         "headline": article.title[:110],
         "description": article.excerpt,
         "datePublished": article.published_at.isoformat(),
+        "dateModified": last_modified(article).isoformat(),
         "url": canonical,
         "mainEntityOfPage": canonical,
         "articleSection": [topic.name for topic in article.topics.all()],
@@ -155,6 +168,13 @@ def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
             "name": article.provider.name,
             "url": f"https://{article.provider.domain}/",
         }
+        logo = article.provider.logo_list[0] if article.provider.logo_list else None
+        logo_url = absolute_url(context["request"], logo.display_url("thumb")) if logo else ""
+        if logo_url:
+            publisher["logo"] = {"@type": "ImageObject", "url": logo_url}
+            width, height = logo.display_size("thumb")
+            if width and height:
+                publisher["logo"] |= {"width": width, "height": height}
         data["publisher"] = data["author"] = publisher
     original = original_link(article)
     if original.startswith("http"):

@@ -101,3 +101,29 @@ def test_keyboard_users_can_skip_to_the_content(page, live_server, stories):
     page.keyboard.press("Tab")
     focused = page.evaluate("document.activeElement.closest('main') !== null")
     assert focused
+
+
+def test_a_reader_picks_a_date_preset_or_custom_dates(page, live_server, stories):
+    make_article("A story from last month", published_at=timezone.now() - timedelta(days=20))
+    page.goto(f"{live_server.url}/")
+    dates = page.get_by_label("From")
+    expect(dates).to_be_hidden()  # custom dates show only with "Custom dates" chosen
+
+    page.get_by_label("Past week").check()
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(f"{live_server.url}/?period=week")
+    expect(page.get_by_text("A story from last month")).to_have_count(0)
+    expect(page.locator("article.card")).to_have_count(3)
+
+    page.get_by_label("Custom dates").check()
+    expect(dates).to_be_visible()
+    dates.fill("2000-01-01")
+    page.get_by_label("Outlet").select_option(label="Example News")
+    page.get_by_role("button", name="Apply").click()
+    expect(page).to_have_url(f"{live_server.url}/?provider=example.com&period=custom&published_after=2000-01-01")
+    expect(page.get_by_text("A story from last month")).to_have_count(1)
+    expect(page.get_by_label("From")).to_have_value("2000-01-01")
+
+    page.go_back()  # the form is usable again, not left disabled by the last submission
+    expect(page.get_by_label("Past week")).to_be_enabled()
+    expect(page.get_by_label("Any time")).to_be_enabled()
