@@ -46,11 +46,18 @@ class ReaderFilter(django_filters.FilterSet):
         label="Published",
         help_text="Published in the past day, week (7 days) or month (30 days); `custom` leaves it to the dates.",
     )
+    # ISO dates only (what <input type="date"> sends, and the API's documented format), not Django's other formats.
     published_after = django_filters.DateFilter(
-        method="filter_published_after", label="From", help_text="Published on or after this day (UTC)."
+        method="filter_published_after",
+        label="From",
+        help_text="Published on or after this day (UTC).",
+        input_formats=["%Y-%m-%d"],
     )
     published_before = django_filters.DateFilter(
-        method="filter_published_before", label="Until", help_text="Published on or before this day (UTC)."
+        method="filter_published_before",
+        label="Until",
+        help_text="Published on or before this day (UTC).",
+        input_formats=["%Y-%m-%d"],
     )
 
     class Meta:
@@ -88,7 +95,9 @@ class ReaderFilter(django_filters.FilterSet):
 
     def filter_published_before(self, queryset, name, value):
         # The whole day: a range on the column (not a cast to date), so the index on published_at serves it.
-        return queryset.filter(published_at__lt=start_of_day(value) + timedelta(days=1))
+        if value == date.max:
+            return queryset
+        return queryset.filter(published_at__lt=start_of_day(value + timedelta(days=1)))
 
     @property
     def values(self) -> dict:
@@ -102,23 +111,39 @@ class ReaderFilter(django_filters.FilterSet):
         return values
 
 
-class NoBlankValuesForm(forms.Form):
-    """A filter form for which a parameter given without a value is an error rather than "any"."""
+class StrictParametersForm(forms.Form):
+    """A filter form for programs: a parameter given empty, or more than once, is an error rather than "any"
+    or "the last one"."""
 
     def clean(self):
         cleaned = super().clean()
         for name in self.fields:
-            if name in self.data and not str(self.data[name]).strip() and name not in self.errors:
+            if name not in self.data or name in self.errors:
+                continue
+            values = self.data.getlist(name) if hasattr(self.data, "getlist") else [self.data[name]]
+            if len(values) > 1:
+                self.add_error(name, "Give this parameter once.")
+            elif values[0] == "":
                 self.add_error(name, "This value may not be blank.")
         return cleaned
+
+
+class WholeNumberFilter(django_filters.NumberFilter):
+    field_class = forms.IntegerField
 
 
 class ArticleFilter(ReaderFilter):
     """The API's filters: the readers' ones plus the developer filters, strictly validated (400 naming the
     parameter) because a program, unlike a form, never sends a blank field by accident of layout."""
 
-    quality_min = django_filters.NumberFilter(
-        method="filter_quality_min", label="Minimum quality", help_text="Editorial quality score, at least."
+    quality_min = WholeNumberFilter(
+        field_name="quality",
+        lookup_expr="gte",
+        label="Minimum quality",
+        help_text="Editorial quality score, at least.",
+        # Quality is a PostgreSQL integer: a bound beyond its range is an invalid value, not a database error.
+        min_value=INT_MIN,
+        max_value=INT_MAX,
     )
     type = django_filters.CharFilter(
         field_name="type", lookup_expr="iexact", label="Type", max_length=50, help_text="Item type, e.g. `article`."
@@ -127,10 +152,4 @@ class ArticleFilter(ReaderFilter):
     class Meta:
         model = Article
         fields = list(API_PARAMETERS)
-        form = NoBlankValuesForm
-
-    def filter_quality_min(self, queryset, name, value):
-        # Quality is a PostgreSQL integer: a bound beyond its range would be a database error, not a filter.
-        if value > INT_MAX:
-            return queryset.none()
-        return queryset.filter(quality__gte=value) if value >= INT_MIN else queryset.filter(quality__isnull=False)
+        form = StrictParametersForm
