@@ -2,8 +2,9 @@
 
 The sample files carry fixed dates, so a demo loaded weeks later would show nothing under "Past week" and
 rank nothing on Top. The files stay as they are; the database copy is shifted, by whole hours, so that the
-newest time (a story's or its coverage's) is one to two hours old and the others keep their spacing. The shift is computed from the files'
-own dates every time, so re-loading within the hour writes the same values, and a later re-load catches up.
+newest time (a story's or its coverage's) is one to two hours old and the others keep their spacing. The
+shift is computed from the files' own dates every time, so re-loading within the hour writes the same
+values, and a later re-load catches up.
 """
 
 from dataclasses import dataclass

@@ -193,9 +193,16 @@ def test_json_ld_publisher_logo_is_left_out_when_unknown_or_unsafe(client, db):
     assert "logo" not in json_ld(client.get(f"/articles/{story.slug}/").content.decode())["publisher"]
 
 
-def test_the_index_knows_outlets_only_when_asked(db, django_assert_num_queries):
-    make_article("Public", topics=[make_topic("AI")])
-    with django_assert_num_queries(1):
-        index = topic_index(outlets=True)
+def test_the_index_knows_outlets_only_when_asked_and_is_kept_until_a_public_change(db, django_assert_num_queries):
+    story = make_article("Public", topics=[make_topic("AI")])
+    make_article("Draft", provider=make_provider("draft.example", "Draft Outlet"), published=False)
+    index = topic_index(outlets=True)
     assert [outlet.domain for outlet in index.outlets] == ["example.com"]
     assert topic_index().outlets == []
+    with django_assert_num_queries(0):
+        assert [outlet.domain for outlet in topic_index(outlets=True).outlets] == ["example.com"]
+    story.published = False
+    story.save()  # a public change: the index is computed again
+    with django_assert_num_queries(2):  # the index, and when the next scheduled story is due (cache lifetime)
+        index = topic_index(outlets=True)
+    assert index.outlets == [] and index.visible_ids == set()
