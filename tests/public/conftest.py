@@ -155,4 +155,8 @@ def reader_world(db):
     )
     make_article("Open translation model adds 38 languages", topics=[ai], image=False, slug="translation-model")
     make_article("An unpublished draft about robots", topics=[robots], published=False)
+    # As many sub-topics as the real taxonomy has under its root: the topic navigation must fit a phone.
+    for name in ("Machine Learning", "Computer Vision", "AI Ethics", "AI in Healthcare", "AI in Finance",
+                 "AI in Marketing", "AI in Autos", "Generative AI and Large Language Models"):  # fmt: skip
+        make_article(f"A story about {name}", topics=[make_topic(name, parent=ai)], image=False)
     return {"lead": lead, "ai": ai, "robots": robots}
