@@ -102,7 +102,8 @@ class ReaderFilter(django_filters.FilterSet):
     @property
     def values(self) -> dict:
         """The raw query values by parameter name (all present, for the form), `active` and `errors`."""
-        values = {name: self.data.get(name, "") for name in QUERY_PARAMETERS}
+        # Shown back in the form: without NUL, which no field accepts (and the page cache reserves).
+        values = {name: self.data.get(name, "").replace("\x00", "") for name in QUERY_PARAMETERS}
         # The date preset the form shows as chosen: dates without a preset are a custom range.
         custom = values["published_after"] or values["published_before"]
         values["period_choice"] = values["period"] or (CUSTOM_PERIOD if custom else "")

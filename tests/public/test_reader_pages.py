@@ -138,6 +138,9 @@ def test_chosen_filters_stay_chosen(client, outlets):
     gone = client.get("/?provider=gone.example&topic=nope").content.decode()
     assert '<option value="gone.example" selected>gone.example</option>' in gone
     assert '<option value="nope" selected>nope</option>' in gone
+    hostile = client.get("/", {"provider": "\x00csp-nonce\x00<b>", "topic": "\x00"}).content.decode()
+    assert "\x00" not in hostile and "<b>" not in hostile
+    assert '<option value="csp-nonce&lt;b&gt;" selected>csp-nonce&lt;b&gt;</option>' in hostile
 
 
 def test_a_filter_matching_nothing_says_so_and_offers_a_way_out(client, outlets):
