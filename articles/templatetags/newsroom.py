@@ -185,7 +185,8 @@ def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
 @register.inclusion_tag("articles/_topic_nav.html", takes_context=True)
 def topic_navigation(context):
     """The header's topics (TopicIndex.navigation). List pages already hold the index for their cards and
-    filters, so the navigation costs them no query; other pages load it once (it is cached with the page)."""
+    filters, so the navigation costs them nothing; other pages read it from the public cache (one query when
+    that is cold), and the navigation is then cached with the page."""
     topics = context.get("topics")
     if not isinstance(topics, TopicIndex):
         topics = topic_index()
