@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13; do \
 	  for d in $$HOME/.pyenv/versions/$${p#python}*/bin/$$p; do [ -x "$$d" ] && { echo $$d; exit; }; done; \
 	done; echo python3)
 
-.PHONY: install run test lint bench clean
+.PHONY: install browser-deps run test lint bench clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -18,13 +18,15 @@ $(VENV)/.installed: requirements.txt
 
 install: $(VENV)/.installed
 
+# axe-core for the accessibility tests, pinned in tests/browser/package-lock.json (npm ci; Node from Debian if missing).
+browser-deps:
+	scripts/install-browser-deps
+
 run: export DJANGO_DEBUG = 1
 run: install
 	$(PY) manage.py migrate --noinput
-	$(PY) manage.py import_taxonomy sample_data/taxonomy
-	# The demo batch is a trusted restore: its `published` flags are applied.
-	$(PY) manage.py import_articles sample_data/news --trust-published
-	$(PY) manage.py attach_local_images sample_data/images
+	# sample_data/ as a trusted restore, with its stories' times moved to the present (the files stay as they are).
+	$(PY) manage.py load_demo
 	$(PY) manage.py create_admin
 	@echo "Serving on http://127.0.0.1:8000/ (admin: http://127.0.0.1:8000/admin/)"
 	@echo "Background image fetching, in another terminal: DJANGO_DEBUG=1 $(PY) manage.py db_worker"
@@ -35,7 +37,7 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
-test: install
+test: install browser-deps
 	scripts/with-postgres $(MAKE) --no-print-directory _test
 
 # Tests talk plain HTTP to live servers on 127.0.0.1: no HTTPS redirect, no HSTS.

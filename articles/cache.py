@@ -109,6 +109,21 @@ def cache_public_page(view):
     return cached_view
 
 
+def cached_public_value(name: str, compute):
+    """`compute()`, kept like a page: shared until the next change to public data (or the next scheduled
+    publication), for values every page needs, such as the topic index."""
+    cache = public_cache()
+    if isinstance(cache, DummyCache):
+        return compute()
+    version = public_version()
+    key = f"public:value:{version}:{name}"
+    value = cache.get(key)
+    if value is None:
+        value = compute()
+        cache.set(key, value, _timeout(cache, version))
+    return value
+
+
 def _page_key(request, version: int) -> str:
     # Scheme and host are part of the page: canonical links, feeds and JSON-LD hold absolute URLs.
     url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"

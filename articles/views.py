@@ -7,7 +7,7 @@ from django.urls import reverse
 from django.views.decorators.cache import never_cache
 
 from articles.cache import cache_public_page
-from articles.filters import QUERY_PARAMETERS, ArticleFilter, unfiltered_values
+from articles.filters import PERIOD_CHOICES, QUERY_PARAMETERS, ReaderFilter, unfiltered_values
 from articles.search import mark_matches, normalise_query, search_articles
 from articles.selectors import (
     card_page_or_404,
@@ -22,27 +22,36 @@ from articles.selectors import (
 
 
 def filtered_list(request, stories, topics):
-    """The shared part of every story list: the reader's filters and one page of cards, newest first."""
+    """The shared part of every story list: the reader's filters and one page of cards, newest first.
+
+    `topics` is the page's TopicIndex: card topics, the header's topic navigation and the filter menus.
+    """
     # Without a filter parameter (the plain home page, its later pages) there is no form to build or validate.
     if any(name in request.GET for name in QUERY_PARAMETERS):
-        filterset = ArticleFilter(request.GET, queryset=stories, topics=topics)
+        filterset = ReaderFilter(request.GET, queryset=stories, topics=topics)
         stories, values = filterset.qs, filterset.values
+        # A bookmarked topic or outlet without public stories any more stays chosen in the menus.
+        if values["topic"] and values["topic"] not in {slug for slug, _ in topics.choices}:
+            values["unlisted_topic"] = values["topic"]
+        if values["provider"] and values["provider"] not in {outlet.domain for outlet in topics.outlets}:
+            values["unlisted_provider"] = values["provider"]
     else:
         values = unfiltered_values()
     page = card_page_or_404(latest_first(stories), request.GET.get("page"), topics)
-    return {"filter_values": values, "page": page, "topics": topics}
+    return {"filter_values": values, "page": page, "topics": topics, "periods": PERIOD_CHOICES}
 
 
 @cache_public_page
 def home(request):
-    context = filtered_list(request, public_articles(), topic_index())
+    context = filtered_list(request, public_articles(), topic_index(outlets=True))
     return render(request, "articles/home.html", {**context, "section": "latest"})
 
 
 @cache_public_page
 def top_stories(request):
-    page = top_page_or_404(public_articles(), request.GET.get("page"), topic_index())
-    return render(request, "articles/top.html", {"page": page, "section": "top"})
+    topics = topic_index()
+    page = top_page_or_404(public_articles(), request.GET.get("page"), topics)
+    return render(request, "articles/top.html", {"page": page, "section": "top", "topics": topics})
 
 
 @cache_public_page
@@ -55,7 +64,7 @@ def article_detail(request, slug):
 
 @cache_public_page
 def topic_detail(request, slug):
-    topics = topic_index()
+    topics = topic_index(outlets=True)
     topic = topics.by_slug.get(slug)
     if topic is None:
         raise Http404("No such topic.")
@@ -71,12 +80,12 @@ def topic_detail(request, slug):
 @cache_public_page
 def search(request):
     q = normalise_query(request.GET.get("q"))
-    page = None
+    topics, page = topic_index(), None
     if q:
         matches = search_articles(public_articles(), q)
-        page = card_page_or_404(matches, request.GET.get("page"), topic_index(), "title_snippet", "excerpt_snippet")
+        page = card_page_or_404(matches, request.GET.get("page"), topics, "title_snippet", "excerpt_snippet")
         mark_matches(page.object_list, q)
-    return render(request, "articles/search.html", {"q": q, "page": page})
+    return render(request, "articles/search.html", {"q": q, "page": page, "topics": topics})
 
 
 @cache_public_page

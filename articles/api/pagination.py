@@ -1,11 +1,19 @@
-"""Page-number pagination without COUNT(*): on 100,000 public stories the count costs more than the page."""
+"""Page-number pagination without COUNT(*): on 100,000 public stories the count costs more than the page.
+
+`page` and `page_size` are validated like the filters: a value that is not a whole number in range answers
+400 naming the parameter, instead of silently falling back to a default.
+"""
+
+import re
 
 from django.http import Http404
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from articles.selectors import page_or_404
+from articles.selectors import MAX_PAGE, page_or_404
+
+WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take "+1", " 1" and "1_0"
 
 
 class PublicPagination(PageNumberPagination):
@@ -15,12 +23,24 @@ class PublicPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
+        number = self._whole_number(request, self.page_query_param, MAX_PAGE)
+        size = self._whole_number(request, self.page_size_query_param, self.max_page_size)
         try:
-            number = request.query_params.get(self.page_query_param)
-            self.page = page_or_404(queryset, number, self.get_page_size(request))
+            self.page = page_or_404(queryset, number, size or self.page_size)
         except Http404:
             raise NotFound("Invalid page.") from None
         return self.page.object_list
+
+    @staticmethod
+    def _whole_number(request, name: str, maximum: int) -> int | None:
+        values = request.query_params.getlist(name)
+        if not values:
+            return None
+        if len(values) > 1:
+            raise ValidationError({name: ["Give this parameter once."]})
+        if not WHOLE_NUMBER.fullmatch(values[0]) or not 1 <= int(values[0]) <= maximum:
+            raise ValidationError({name: [f"A whole number from 1 to {maximum}."]})
+        return int(values[0])
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
@@ -30,3 +50,10 @@ class PublicPagination(PageNumberPagination):
         response["required"] = ["next", "previous", "results"]
         del response["properties"]["count"]
         return response
+
+    def get_schema_operation_parameters(self, view):
+        limits = {self.page_query_param: MAX_PAGE, self.page_size_query_param: self.max_page_size}
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": limits[parameter["name"]]}
+        return parameters

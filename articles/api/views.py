@@ -4,13 +4,13 @@ from functools import cached_property
 
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
 from rest_framework import serializers, viewsets
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from articles.api.pagination import PublicPagination
+from articles.api.schema import INVALID_PARAMETERS, filter_parameters
 from articles.api.serializers import ArticleDetailSerializer, ArticleSerializer, ProviderSerializer, TopicSerializer
 from articles.filters import ArticleFilter
 from articles.models import Topic
@@ -28,7 +28,6 @@ from articles.selectors import (
 
 DETAIL = inline_serializer("Error", fields={"detail": serializers.CharField()})
 NOT_FOUND = OpenApiResponse(DETAIL, description="No such item or page (unpublished stories do not exist here).")
-INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filter values, by parameter name.")
 
 
 class ArticleFilterBackend(DjangoFilterBackend):
@@ -40,11 +39,15 @@ class ArticleFilterBackend(DjangoFilterBackend):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ArticleSerializer(many=True), 400: INVALID, 404: NOT_FOUND}),
+    list=extend_schema(
+        parameters=filter_parameters(),
+        responses={200: ArticleSerializer(many=True), 400: INVALID_PARAMETERS, 404: NOT_FOUND},
+    ),
     retrieve=extend_schema(responses={200: ArticleDetailSerializer, 404: NOT_FOUND}),
 )
 class ArticleViewSet(viewsets.ReadOnlyModelViewSet):
-    """Public stories, newest first; filter like the pages (topic, provider, date range, quality, type)."""
+    """Public stories, newest first; filter like the pages (topic, outlet, date range) and by the developer
+    filters (quality, type)."""
 
     lookup_field = "slug"
     filterset_class = ArticleFilter
@@ -86,7 +89,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ProviderSerializer(many=True), 404: NOT_FOUND}),
+    list=extend_schema(responses={200: ProviderSerializer(many=True), 400: INVALID_PARAMETERS, 404: NOT_FOUND}),
     retrieve=extend_schema(responses={200: ProviderSerializer, 404: NOT_FOUND}),
 )
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):

@@ -1,4 +1,5 @@
-"""Template helpers of the public site: the one URL guard, images, times, JSON-LD and search highlights."""
+"""Template helpers of the public site: the one URL guard, images, times, JSON-LD, search highlights and the
+header's topic navigation."""
 
 from datetime import UTC, datetime
 
@@ -8,6 +9,7 @@ from django.utils.html import escape, format_html, json_script
 from django.utils.safestring import mark_safe
 
 from articles.search import MARK_START, MARK_STOP
+from articles.selectors import TopicIndex, topic_index
 
 register = template.Library()
 
@@ -78,13 +80,16 @@ def provider_logo(provider, lazy=True):
     return picture(provider.logo_list[0], "thumb", lazy=lazy) if provider.logo_list else ""
 
 
-_AGE_UNITS = ((365 * 86400, "year"), (30 * 86400, "month"), (7 * 86400, "week"), (86400, "day"), (3600, "hour"),
-              (60, "minute"))  # fmt: skip
+# The one rule for ages, also in static/newsroom.js (which keeps cached pages' ages true), with these thresholds:
+# the largest unit that fits, counted in whole units (rounded down, so "1 week ago" until 14 days); under a
+# minute, or in the future, is "just now". tests/public/test_relative_times.py holds both to one table of cases.
+AGE_UNITS = ((365 * 86400, "year"), (30 * 86400, "month"), (7 * 86400, "week"), (86400, "day"), (3600, "hour"),
+             (60, "minute"))  # fmt: skip
 
 
 def relative_age(value: datetime, now: datetime) -> str:
     seconds = (now - value).total_seconds()
-    for size, unit in _AGE_UNITS:
+    for size, unit in AGE_UNITS:
         if seconds >= size:
             count = int(seconds // size)
             return f"{count} {unit}{'' if count == 1 else 's'} ago"
@@ -129,6 +134,18 @@ def absolute(context, value) -> str:
     return absolute_url(context["request"], value)
 
 
+@register.simple_tag
+def modified_time(article) -> str:
+    return last_modified(article).isoformat()
+
+
+def last_modified(article) -> datetime:
+    """When our copy of the story last changed: its last import that changed it or an editor's last review,
+    never before its publication."""
+    moments = (article.published_at, article.last_imported_at, article.reviewed_at)
+    return max(moment for moment in moments if moment is not None)
+
+
 @register.simple_tag(takes_context=True)
 def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
     """schema.org NewsArticle for the story page (search engines read it; nothing on the page runs it)."""
@@ -138,6 +155,7 @@ def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
         "headline": article.title[:110],
         "description": article.excerpt,
         "datePublished": article.published_at.isoformat(),
+        "dateModified": last_modified(article).isoformat(),
         "url": canonical,
         "mainEntityOfPage": canonical,
         "articleSection": [topic.name for topic in article.topics.all()],
@@ -150,8 +168,27 @@ def news_article_json_ld(context, article, canonical: str, image_url: str = ""):
             "name": article.provider.name,
             "url": f"https://{article.provider.domain}/",
         }
+        logo = article.provider.logo_list[0] if article.provider.logo_list else None
+        logo_url = absolute_url(context["request"], logo.display_url("thumb")) if logo else ""
+        if logo_url:
+            publisher["logo"] = {"@type": "ImageObject", "url": logo_url}
+            width, height = logo.display_size("thumb")
+            if width and height:
+                publisher["logo"] |= {"width": width, "height": height}
         data["publisher"] = data["author"] = publisher
     original = original_link(article)
     if original.startswith("http"):
         data["isBasedOn"] = original
     return json_ld(context, data)
+
+
+@register.inclusion_tag("articles/_topic_nav.html", takes_context=True)
+def topic_navigation(context):
+    """The header's topics (TopicIndex.navigation). List pages already hold the index for their cards and
+    filters, so the navigation costs them nothing; other pages read it from the public cache (one query when
+    that is cold), and the navigation is then cached with the page."""
+    topics = context.get("topics")
+    if not isinstance(topics, TopicIndex):
+        topics = topic_index()
+    current = context.get("topic")
+    return {"navigation": topics.navigation, "current_id": getattr(current, "id", None)}

@@ -47,7 +47,7 @@ def make_article(
         slug=fields.pop("slug", f"story-{n}"),
         title=title or f"Story number {n}",
         excerpt=fields.pop("excerpt", f"What happened in story {n}."),
-        published_at=published_at or timezone.now() - timedelta(hours=n),
+        published_at=published_at or timezone.now() - timedelta(minutes=n),
         published=published,
         provider=provider if provider is not None else make_provider(),
         type=fields.pop("type", "article"),
@@ -97,3 +97,66 @@ def newsroom(db):
         "Scheduled robot story", topics=[robots], slug="scheduled-story", publish_at=timezone.now() + timedelta(days=1)
     )
     return {"ai": ai, "robots": robots, "public": public, "other": other, "hidden": hidden, "scheduled": scheduled}
+
+
+PIXEL = bytes.fromhex("47494638396101000100800000000000ffffff21f90401000000002c00000000010001000002024401003b")
+
+
+def serve_offline(page, live_server):
+    """The site offline: remote (fictional) images answer with a pixel, and static files are served as
+    WhiteNoise serves them in production, by the hashed names collectstatic wrote. (pytest-django's live
+    server puts Django's own static handler in front, which cannot find hashed names.)
+    """
+    from django.conf import settings
+
+    def serve(route):
+        url = route.request.url
+        if not url.startswith(live_server.url):
+            route.fulfill(body=PIXEL, content_type="image/gif")
+        elif "/static/" in url:
+            route.fulfill(path=settings.STATIC_ROOT / url.split("/static/", 1)[1].split("?")[0])
+        else:
+            route.continue_()
+
+    page.route("**/*", serve)
+    return page
+
+
+@pytest.fixture
+def page(page, live_server):
+    return serve_offline(page, live_server)
+
+
+@pytest.fixture
+def reader_world(db):
+    """What the browser tests walk through: topics under a root, outlets with logos, a story with More
+    coverage where some rows have an image and some do not, a long headline, a story without an image."""
+    ai = make_topic("AI")
+    robots = make_topic("AI in Robotics", parent=ai, slug="ai-in-robotics")
+    chips = make_topic("AI Hardware", parent=ai, slug="ai-hardware")
+    make_topic("Natural Language Processing", parent=ai, slug="natural-language-processing")
+    daily = make_provider("dailyledger.example.com", "The Daily Ledger")
+    lead = make_article(
+        "Warehouse robots learn to pack fragile goods by watching video",
+        topics=[robots],
+        provider=daily,
+        related=4,
+        quality=90,
+        slug="warehouse-robots",
+    )
+    # Half the coverage rows without an image: the headline must take the row, not the image column.
+    Image.objects.filter(related_link__article=lead, related_link__position__in=[0, 2]).delete()
+    make_article(
+        "Chipmaker unveils a low-power inference accelerator for edge cameras, doorbells, traffic sensors and "
+        "small drones, with samples going to partners in the first quarter",
+        topics=[chips],
+        provider=make_provider("circuitandcode.example.com", "Circuit & Code"),
+        slug="edge-accelerator",
+    )
+    make_article("Open translation model adds 38 languages", topics=[ai], image=False, slug="translation-model")
+    make_article("An unpublished draft about robots", topics=[robots], published=False)
+    # As many sub-topics as the real taxonomy has under its root: the topic navigation must fit a phone.
+    for name in ("Machine Learning", "Computer Vision", "AI Ethics", "AI in Healthcare", "AI in Finance",
+                 "AI in Marketing", "AI in Autos", "Generative AI and Large Language Models"):  # fmt: skip
+        make_article(f"A story about {name}", topics=[make_topic(name, parent=ai)], image=False)
+    return {"lead": lead, "ai": ai, "robots": robots}

@@ -6,7 +6,7 @@ from datetime import timedelta
 from django.utils import timezone
 
 from articles import selectors
-from articles.filters import QUERY_PARAMETERS, ArticleFilter
+from articles.filters import API_PARAMETERS, QUERY_PARAMETERS, ArticleFilter, ReaderFilter
 from articles.models import Image
 from articles.search import MARK_START, MARK_STOP, _substring_search, mark_words
 from articles.selectors import top_score
@@ -77,30 +77,35 @@ def test_story_page(client, newsroom):
 def test_filters_keep_their_values_and_pagination_keeps_the_filters(client, db, monkeypatch):
     monkeypatch.setattr(selectors, "PAGE_SIZE", 2)
     ai = make_topic("AI")
+    now = timezone.now()
     for n in range(5):
-        make_article(f"AI story {n}", topics=[ai], quality=60)
-    make_article("Off topic", quality=99)
-    html = client.get("/?topic=ai&quality_min=50").content.decode()
+        make_article(f"AI story {n}", topics=[ai], published_at=now - timedelta(hours=n))
+    make_article("Off topic", published_at=now)
+    make_article("AI last month", topics=[ai], published_at=now - timedelta(days=8))
+    html = client.get("/?topic=ai&period=week").content.decode()
     assert '<option value="ai" selected>AI</option>' in html
-    assert 'name="quality_min" value="50"' in html
-    assert 'href="?topic=ai&amp;quality_min=50&amp;page=2" rel="next"' in html or (
-        'rel="next" href="?topic=ai&amp;quality_min=50&amp;page=2"' in html
-    )
-    last = client.get("/?topic=ai&quality_min=50&page=3").content.decode()
-    assert "AI story 4" in last and "Off topic" not in last and 'rel="next"' not in last
-    assert 'rel="prev" href="?topic=ai&amp;quality_min=50&amp;page=2"' in last
-    assert client.get("/?topic=ai&quality_min=50&page=4").status_code == 404
+    assert 'name="period" value="week" checked' in html
+    assert 'rel="next" href="?topic=ai&amp;period=week&amp;page=2"' in html
+    last = client.get("/?topic=ai&period=week&page=3").content.decode()
+    assert "AI story 4" in last and 'rel="next"' not in last
+    assert "Off topic" not in html + last and "AI last month" not in html + last
+    assert 'rel="prev" href="?topic=ai&amp;period=week&amp;page=2"' in last
+    assert client.get("/?topic=ai&period=week&page=4").status_code == 404
     assert client.get("/?page=junk").status_code == 200
 
 
 def test_the_filter_form_reads_exactly_the_listed_parameters():
     # Lists build no form when none of QUERY_PARAMETERS is in the query string: a filter reading another
     # parameter would be silently skipped.
-    read = set()
-    for name, field in ArticleFilter().form.fields.items():
-        widget = field.widget
-        read |= {widget.suffixed(name, suffix) for suffix in widget.suffixes} if hasattr(widget, "suffixes") else {name}
-    assert read == set(QUERY_PARAMETERS)
+    def read(filterset) -> set[str]:
+        found = set()
+        for name, field in filterset.form.fields.items():
+            widget = field.widget
+            found |= {widget.suffixed(name, s) for s in widget.suffixes} if hasattr(widget, "suffixes") else {name}
+        return found
+
+    assert read(ReaderFilter()) == set(QUERY_PARAMETERS)
+    assert read(ArticleFilter()) == set(API_PARAMETERS)
 
 
 def test_query_strings_without_a_filter_value_list_everything(client, newsroom):
@@ -109,12 +114,12 @@ def test_query_strings_without_a_filter_value_list_everything(client, newsroom):
 
     plain = body("/")
     assert newsroom["public"].title in plain and newsroom["other"].title in plain
-    for path in ("/?page=1", "/?page=junk", "/?utm_source=mail", "/?topic=&provider=&quality_min="):
+    for path in ("/?page=1", "/?page=junk", "/?utm_source=mail", "/?topic=&provider=&period=&published_after="):
         assert body(path) == plain, path
 
 
 def test_invalid_filter_values_are_reported_not_fatal(client, newsroom):
-    html = client.get("/?quality_min=lots&published_after=someday").content.decode()
+    html = client.get("/?period=forever&published_after=someday").content.decode()
     assert 'role="alert"' in html
     assert newsroom["public"].title in html
 
