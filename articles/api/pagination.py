@@ -1,11 +1,12 @@
 """Page-number pagination without COUNT(*): on 100,000 public stories the count costs more than the page."""
 
 from django.http import Http404
-from rest_framework.exceptions import NotFound
+from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
-from articles.selectors import page_or_404
+from articles.selectors import MAX_PAGE, page_or_404
+from newsroom.errors import InvalidParameter
 
 
 class PublicPagination(PageNumberPagination):
@@ -20,10 +21,19 @@ class PublicPagination(PageNumberPagination):
             self.page = page_or_404(queryset, number, self.get_page_size(request))
         except Http404:
             raise NotFound("Invalid page.") from None
+        except InvalidParameter as error:
+            raise ValidationError({error.parameter: [error.message]}) from None
         return self.page.object_list
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
+
+    def get_schema_operation_parameters(self, view):
+        parameters = super().get_schema_operation_parameters(view)
+        for parameter in parameters:
+            if parameter["name"] == self.page_query_param:
+                parameter["schema"] = {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
+        return parameters
 
     def get_paginated_response_schema(self, schema):
         response = super().get_paginated_response_schema(schema)

@@ -12,13 +12,14 @@ from rest_framework.response import Response
 
 from articles.api.pagination import PublicPagination
 from articles.api.serializers import ArticleDetailSerializer, ArticleSerializer, ProviderSerializer, TopicSerializer
-from articles.filters import ArticleFilter
+from articles.filters import QUERY_PARAMETERS, ArticleFilter
 from articles.models import Topic
 from articles.selectors import (
     card_queryset,
     for_article_page,
     latest_first,
     link_local_coverage,
+    page_parameter,
     providers_with_public_stories,
     public_articles,
     story_cards,
@@ -27,8 +28,11 @@ from articles.selectors import (
 )
 
 DETAIL = inline_serializer("Error", fields={"detail": serializers.CharField()})
+# The query parameters each cached list reads (articles.cache keys responses by these and nothing else).
+PAGE_PARAMETERS = {"page": page_parameter, "page_size": None}
+ARTICLE_LIST_PARAMETERS = {**dict.fromkeys(QUERY_PARAMETERS), **PAGE_PARAMETERS}
 NOT_FOUND = OpenApiResponse(DETAIL, description="No such item or page (unpublished stories do not exist here).")
-INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filter values, by parameter name.")
+INVALID = OpenApiResponse(OpenApiTypes.OBJECT, description="Invalid filter or page values, by parameter name.")
 
 
 class ArticleFilterBackend(DjangoFilterBackend):
@@ -86,7 +90,7 @@ class TopicViewSet(viewsets.ReadOnlyModelViewSet):
 
 
 @extend_schema_view(
-    list=extend_schema(responses={200: ProviderSerializer(many=True), 404: NOT_FOUND}),
+    list=extend_schema(responses={200: ProviderSerializer(many=True), 400: INVALID, 404: NOT_FOUND}),
     retrieve=extend_schema(responses={200: ProviderSerializer, 404: NOT_FOUND}),
 )
 class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
