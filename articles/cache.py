@@ -129,6 +129,7 @@ def cache_public_page(view=None, /, *, params: Parameters | None = None):
                 cache.set(key, entry, _timeout(cache, version))
         return _respond(request, entry)
 
+    cached_view.query_parameters = tuple(params)
     return cached_view
 
 

@@ -5,7 +5,9 @@ holds whichever cache backend the settings select."""
 import re
 
 import pytest
+from django.db import connection
 from django.test import RequestFactory
+from django.test.utils import CaptureQueriesContext
 
 from articles import cache, selectors
 from articles.views import LIST_PARAMETERS
@@ -96,8 +98,9 @@ def test_a_path_stores_a_bounded_number_of_variants(client, newsroom, monkeypatc
         with django_assert_num_queries(0):
             client.get("/search/", {"q": q})
     for q in queries[3:]:  # rendered for their reader, never stored
-        response = client.get("/search/", {"q": q})
-        assert response.status_code == 200 and q in response.content.decode()
+        with CaptureQueriesContext(connection) as queries_run:
+            response = client.get("/search/", {"q": q})
+        assert response.status_code == 200 and q in response.content.decode() and queries_run.captured_queries
     client.get("/")
     with django_assert_num_queries(0):  # other paths have budgets of their own
         client.get("/?page=1&utm_source=x")
@@ -106,7 +109,10 @@ def test_a_path_stores_a_bounded_number_of_variants(client, newsroom, monkeypatc
 def test_a_new_version_starts_a_new_budget(client, newsroom, monkeypatch, django_assert_num_queries):
     monkeypatch.setattr(cache, "MAX_VARIANTS", 1)
     client.get("/search/", {"q": "robots"})
-    client.get("/search/", {"q": "chips"})  # over budget: not stored
+    client.get("/search/", {"q": "chips"})
+    with CaptureQueriesContext(connection) as queries_run:
+        client.get("/search/", {"q": "chips"})  # over budget: it was not stored
+    assert queries_run.captured_queries
     cache.bump_public_version()
     client.get("/search/", {"q": "chips"})
     with django_assert_num_queries(0):
