@@ -3,7 +3,8 @@
 DRF's throttle (a sliding window of request times per client, kept in the shared `default` cache so that every
 worker counts together) applied by a middleware rather than inside DRF: API responses served from the public page
 cache never reach DRF's own throttling, and a limit that counts only cache misses is no limit. Rates are
-REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], read on each request; a scope whose rate is None is not limited.
+REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"], read on each request; a scope whose rate is None is not limited. When the
+shared cache cannot be reached, requests are let through: a limit must not turn a cache outage into a site outage.
 """
 
 from django.http import HttpRequest
@@ -58,6 +59,9 @@ class RateLimitMiddleware:
         if scope is None:
             return None
         throttle = ClientRateThrottle(scope)
-        if throttle.allow_request(request, None):
+        try:
+            if throttle.allow_request(request, None):
+                return None
+        except Exception:  # the shared cache is unreachable: serve everyone rather than refuse everyone
             return None
         return too_many_requests(request, throttle.wait() or throttle.duration)

@@ -7,6 +7,7 @@ import sys
 
 import pytest
 from django.core.cache import caches
+from django.core.cache.backends.locmem import LocMemCache
 from django.test import RequestFactory
 
 from newsroom import throttling
@@ -101,6 +102,22 @@ def test_login_attempts_are_limited_but_not_the_login_page(client, db, limits, c
     refused = client.post("/admin/login/", {"username": "someone-else", "password": "wrong"})
     assert refused.status_code == 429 and refused["Retry-After"] == "60"
     assert client.get("/admin/login/").status_code == 200
+
+
+class UnreachableCache(LocMemCache):
+    """A cache server that is down (what a Redis client raises when nothing listens)."""
+
+    def get(self, *args, **kwargs):
+        raise ConnectionError("Connection refused")
+
+    set = add = incr = get
+
+
+def test_an_unreachable_cache_lets_requests_through(client, newsroom, limits, settings):
+    limits(search="1/minute")
+    settings.CACHES = {**settings.CACHES, "default": {"BACKEND": f"{__name__}.UnreachableCache"}}
+    for _ in range(3):
+        assert client.get("/search/", {"q": "robots"}).status_code == 200
 
 
 def test_rates_come_from_the_environment_and_are_checked():
