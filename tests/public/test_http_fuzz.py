@@ -4,7 +4,7 @@ HTTP to gunicorn serving PostgreSQL, as in production. Nothing may answer 5xx.
 
 Routes come from the URLconf itself, so a route added later is fuzzed too, with the query parameters its view
 declares to the page cache. Each route first gets one explicit example per kind of trouble (the value in every path
-segment and every parameter at once), then random ones; derandomised (the same requests on every run), about 500
+segment and every parameter at once), then random ones; derandomised (the same requests on every run), at most 440
 requests in all.
 """
 
