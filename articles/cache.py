@@ -8,11 +8,18 @@ and simply age out. Scheduled stories turn public without any write, so no entry
 
 A local-memory cache lives inside one process and cannot hear another worker's bump, so its entries are
 kept for seconds only; production sets CACHE_URL/REDIS_URL to share the cache (DESIGN.md §6).
+
+Keys are built from what a page reads, not from its URL: each cached view declares its query parameters (with a
+rule that gives each value one spelling), the view sees only those, and `?utm_source=…` or any other junk shares
+the canonical entry. Real parameters can still take endless values (`/search/?q=…`), so each path keeps at most
+MAX_VARIANTS entries per version; further variants are rendered for their reader and not stored.
 """
 
 import hashlib
 import time
+from collections.abc import Callable, Mapping
 from functools import wraps
+from urllib.parse import urlencode
 
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
@@ -22,7 +29,7 @@ from django.db.models import Min
 from django.db.models.functions import Now
 from django.db.models.signals import m2m_changed, post_delete, post_save
 from django.dispatch import receiver
-from django.http import HttpResponse
+from django.http import HttpResponse, QueryDict
 from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.csp import LazyNonce
 
@@ -33,6 +40,7 @@ CACHE_ALIAS = "public"
 VERSION_KEY = "public:version"
 SHARED_TIMEOUT = 300
 LOCAL_TIMEOUT = 10
+MAX_VARIANTS = 200  # stored query-string variants per path and version (a page of 41 KB: about 8 MB per path)
 # Pages are rendered with this in place of the CSP nonce and stored that way; each response gets a fresh
 # nonce substituted. NUL cannot come from stored text (PostgreSQL refuses it, form fields reject it).
 NONCE_PLACEHOLDER = "\x00csp-nonce\x00"
@@ -85,13 +93,27 @@ def _topics_changed(sender, action, **kwargs):
         bump_public_version()
 
 
-def cache_public_page(view):
-    """Serve a public GET view from the shared cache; with a fresh CSP nonce and an ETag either way."""
+# A view's query parameters: name -> rule giving a value its one spelling (None: nothing to change). A rule
+# returns None when the value means the same as no parameter at all (page 1).
+Parameters = Mapping[str, Callable[[str], str | None] | None]
+
+
+def cache_public_page(view=None, /, *, params: Parameters | None = None):
+    """Serve a public GET view from the shared cache; with a fresh CSP nonce and an ETag either way.
+
+    `params` are the query parameters the view reads; it is handed a request carrying only those (each once, in
+    its canonical spelling), so that its response depends on nothing the key leaves out. Use as `@cache_public_page`
+    or `cache_public_page(view, params={...})`.
+    """
+    if view is None:
+        return lambda view: cache_public_page(view, params=params)
+    params = params or {}
 
     @wraps(view)
     def cached_view(request, *args, **kwargs):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
+        canonical_query(request, params)
         cache = public_cache()
         if isinstance(cache, DummyCache):
             entry = _render(view, request, args, kwargs)
@@ -103,9 +125,11 @@ def cache_public_page(view):
             entry = _render(view, request, args, kwargs)
             if isinstance(entry, HttpResponse):
                 return entry
-            cache.set(key, entry, _timeout(cache, version))
+            if _may_store(cache, request, key, version):
+                cache.set(key, entry, _timeout(cache, version))
         return _respond(request, entry)
 
+    cached_view.query_parameters = tuple(params)
     return cached_view
 
 
@@ -124,10 +148,47 @@ def cached_public_value(name: str, compute):
     return value
 
 
+def canonical_query(request, params: Parameters) -> None:
+    """Narrow `request`'s query string to `params`: in declaration order, the last value of each (as QueryDict.get
+    and django-filter read it), in its canonical spelling."""
+    pairs = []
+    for name, rule in params.items():
+        values = request.GET.getlist(name)
+        value = values[-1] if values else None
+        if value is not None and rule is not None:
+            value = rule(value)
+        if value is not None:
+            pairs.append((name, value))
+    query = urlencode(pairs)
+    request.META["QUERY_STRING"] = query
+    request.GET = QueryDict(query)
+
+
 def _page_key(request, version: int) -> str:
     # Scheme and host are part of the page: canonical links, feeds and JSON-LD hold absolute URLs.
     url = f"{request.scheme}://{request.get_host()}{request.get_full_path()}"
     return f"public:page:{version}:{hashlib.sha256(url.encode()).hexdigest()}"
+
+
+def _may_store(cache, request, key: str, version: int) -> bool:
+    """Whether this page may be stored: always without a query string; otherwise while its path has stored fewer
+    than MAX_VARIANTS distinct query strings under this version (a variant stored before may be stored again)."""
+    if not request.META["QUERY_STRING"]:
+        return True
+    seen = f"{key}:seen"
+    if cache.get(seen):
+        return True
+    path = f"{request.scheme}://{request.get_host()}{request.path}"
+    counter = f"public:variants:{version}:{hashlib.sha256(path.encode()).hexdigest()}"
+    cache.add(counter, 0, SHARED_TIMEOUT)
+    try:
+        count = cache.incr(counter)
+    except ValueError:  # evicted between add and incr
+        count = 1
+    if count > MAX_VARIANTS:
+        return False
+    cache.set(seen, True, SHARED_TIMEOUT)
+    return True
 
 
 def _render(view, request, args, kwargs):

@@ -12,10 +12,15 @@ from django.db import connection
 from django.db.models import Case, F, IntegerField, Q, QuerySet, Value, When
 from django.db.models.expressions import Expression
 
+from newsroom.errors import InvalidParameter
+
 # Control characters: the importer strips them from text and PostgreSQL cannot store NUL, so stored titles
 # cannot fake a highlight; `highlight` escapes the text before turning the markers into <mark>.
 MARK_START, MARK_STOP = "\x02", "\x03"
 MAX_QUERY_LENGTH = 200
+# websearch_to_tsquery nests one NOT per "-" that follows anything but a letter or digit ("---x", "- - x", "!--x"),
+# and PostgreSQL gives up past 32 levels ("tsquery stack too small"). Between two words one "-" is all that counts.
+_BETWEEN_WORDS = re.compile(r"[\W_]+")
 SEARCH_CONFIG = "english"  # must match the configuration of the generated column in migration 0003
 
 
@@ -51,7 +56,34 @@ class SearchDocument(OuterTableExpression):
 
 
 def normalise_query(q: str | None) -> str:
-    return " ".join((q or "").split())[:MAX_QUERY_LENGTH]
+    """Search terms as the page echoes and caches them: whitespace runs collapsed to one space."""
+    return " ".join((q or "").split())
+
+
+def search_parameter(value: str) -> str | None:
+    """`q` as the public cache keys it (articles.cache): normalised, nothing when blank."""
+    return normalise_query(value) or None
+
+
+def search_terms(q: str | None) -> str:
+    """The reader's search terms, normalised; longer than MAX_QUERY_LENGTH is a 400 rather than a silent cut."""
+    q = normalise_query(q)
+    if len(q) > MAX_QUERY_LENGTH:
+        raise InvalidParameter("q", f"Search terms are limited to {MAX_QUERY_LENGTH} characters.")
+    return q
+
+
+def websearch_text(q: str) -> str:
+    """`q` as PostgreSQL's websearch_to_tsquery() can always parse it: at most one "-" between two words."""
+    return _BETWEEN_WORDS.sub(_one_negation, q)
+
+
+def _one_negation(gap: re.Match) -> str:
+    text = gap.group(0)
+    if text.count("-") < 2:
+        return text
+    last = text.rindex("-")
+    return text[:last].replace("-", "") + text[last:]
 
 
 def search_articles(queryset: QuerySet, q: str) -> QuerySet:
@@ -65,7 +97,7 @@ def search_articles(queryset: QuerySet, q: str) -> QuerySet:
 
 
 def _postgres_search(queryset: QuerySet, q: str) -> QuerySet:
-    query = SearchQuery(q, search_type="websearch", config=SEARCH_CONFIG)
+    query = SearchQuery(websearch_text(q), search_type="websearch", config=SEARCH_CONFIG)
     marks = {"config": SEARCH_CONFIG, "start_sel": MARK_START, "stop_sel": MARK_STOP}
     # The GIN index finds the matches; PostgreSQL computes the two headlines for the returned page only.
     return (

@@ -7,6 +7,7 @@ the columns it shows: `secured` and `extra` are never loaded. Provider logos are
 from __future__ import annotations
 
 import math
+import re
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from functools import cached_property
@@ -28,6 +29,7 @@ from django.http import Http404
 from articles.cache import cached_public_value
 from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
 from articles.search import OuterTableExpression
+from newsroom.errors import InvalidParameter
 from providers.models import Provider
 
 PAGE_SIZE = 20
@@ -286,19 +288,33 @@ class Page:
         return (self.number - 1) * self.size + 1 if self.object_list else 0
 
 
-def page_number(value) -> int:
-    try:
-        number = int(value)
-    except (TypeError, ValueError):
+_PAGE_NUMBER = re.compile(r"0*([1-9][0-9]{0,5})")
+
+
+def page_number(value: str | None) -> int:
+    """The page a `page` parameter asks for: absent or empty means the first; anything but a whole number from 1
+    to MAX_PAGE is refused (a 400 naming the parameter) rather than quietly read as page 1."""
+    if value is None or value == "":
         return 1
-    return number if number >= 1 else 1
+    match = _PAGE_NUMBER.fullmatch(value.strip())
+    if match is None or int(match[1]) > MAX_PAGE:
+        raise InvalidParameter("page", f"page must be a whole number from 1 to {MAX_PAGE}.")
+    return int(match[1])
+
+
+def page_parameter(value: str) -> str | None:
+    """`page` as the public cache keys it: the bare number, nothing for page 1; an invalid value stays as given,
+    for the view to refuse."""
+    try:
+        number = page_number(value)
+    except InvalidParameter:
+        return value
+    return None if number == 1 else str(number)
 
 
 def page_or_404(queryset: QuerySet, number, size: int | None = None) -> Page:
     """One page of `queryset` (one query for the rows, one more row to know if another page follows)."""
     number, size = page_number(number), size or PAGE_SIZE
-    if number > MAX_PAGE:
-        raise Http404("No such page.")
     rows = list(queryset[(number - 1) * size : number * size + 1])
     if number > 1 and not rows:
         raise Http404("No such page.")

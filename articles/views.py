@@ -8,17 +8,22 @@ from django.views.decorators.cache import never_cache
 
 from articles.cache import cache_public_page
 from articles.filters import PERIOD_CHOICES, QUERY_PARAMETERS, ReaderFilter, unfiltered_values
-from articles.search import mark_matches, normalise_query, search_articles
+from articles.search import mark_matches, search_articles, search_parameter, search_terms
 from articles.selectors import (
     card_page_or_404,
     for_article_page,
     in_topics,
     latest_first,
     link_local_coverage,
+    page_parameter,
     public_articles,
     top_page_or_404,
     topic_index,
 )
+
+# The query parameters each cached page reads (articles.cache keys pages by these and nothing else).
+LIST_PARAMETERS = {**dict.fromkeys(QUERY_PARAMETERS), "page": page_parameter}
+SEARCH_PARAMETERS = {"q": search_parameter, "page": page_parameter}
 
 
 def filtered_list(request, stories, topics):
@@ -41,13 +46,13 @@ def filtered_list(request, stories, topics):
     return {"filter_values": values, "page": page, "topics": topics, "periods": PERIOD_CHOICES}
 
 
-@cache_public_page
+@cache_public_page(params=LIST_PARAMETERS)
 def home(request):
     context = filtered_list(request, public_articles(), topic_index(outlets=True))
     return render(request, "articles/home.html", {**context, "section": "latest"})
 
 
-@cache_public_page
+@cache_public_page(params={"page": page_parameter})
 def top_stories(request):
     topics = topic_index()
     page = top_page_or_404(public_articles(), request.GET.get("page"), topics)
@@ -62,7 +67,7 @@ def article_detail(request, slug):
     return render(request, "articles/detail.html", {"article": article, "coverage": coverage})
 
 
-@cache_public_page
+@cache_public_page(params=LIST_PARAMETERS)
 def topic_detail(request, slug):
     topics = topic_index(outlets=True)
     topic = topics.by_slug.get(slug)
@@ -77,9 +82,9 @@ def topic_detail(request, slug):
     return render(request, "articles/topic.html", context)
 
 
-@cache_public_page
+@cache_public_page(params=SEARCH_PARAMETERS)
 def search(request):
-    q = normalise_query(request.GET.get("q"))
+    q = search_terms(request.GET.get("q"))
     topics, page = topic_index(), None
     if q:
         matches = search_articles(public_articles(), q)

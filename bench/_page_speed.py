@@ -10,7 +10,8 @@ One run, against a `page_speed` database (created in DATABASE_URL's cluster) hol
 Besides requests/s and p99 it reports the server CPU per request (gunicorn workers plus PostgreSQL, from
 /proc), which other load on the machine does not change. The database is loaded once with
 `import_articles --trust-published` and kept as a pg_dump next to the corpus, so later runs restore it in
-seconds (--reimport forces a fresh import).
+seconds (--reimport forces a fresh import). Servers run the production middleware, request logs included (written
+to bench/.data/page_speed-servers.log), without the per-client rate limits (wrk is a single client).
 
 Imported by gunicorn with PAGE_SPEED_FLOOR=1, this module is also the floor's WSGI application and URLconf.
 """
@@ -45,7 +46,12 @@ BASE_ENV = {
     "DJANGO_HSTS_SECONDS": "0",
     "DJANGO_DEBUG": "0",
     "PYTHONUNBUFFERED": "1",
+    # wrk is one client hammering search and the API: production's per-client limits would answer 429s.
+    "RATE_LIMIT_API": "off",
+    "RATE_LIMIT_SEARCH": "off",
 }
+# The servers' logs (a line per request, as in production), kept out of the terminal.
+SERVER_LOG = DATA_ROOT / "page_speed-servers.log"
 
 
 def log(message: str) -> None:
@@ -132,7 +138,9 @@ class Server:
         self.base = f"http://127.0.0.1:{self.port}"
         args = [str(GUNICORN), app, "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
                 "--log-level", "warning", "--pythonpath", f"{REPO},{REPO / 'bench'}"]  # fmt: skip
-        self.process = subprocess.Popen(args, cwd=REPO, env=env, start_new_session=True)
+        DATA_ROOT.mkdir(parents=True, exist_ok=True)
+        with SERVER_LOG.open("ab") as log:
+            self.process = subprocess.Popen(args, cwd=REPO, env=env, stderr=log, start_new_session=True)
         deadline = time.monotonic() + 60
         while time.monotonic() < deadline:
             try:

@@ -5,6 +5,8 @@ production fails loudly when a secret is missing.
 """
 
 import os
+import re
+from datetime import timedelta
 from pathlib import Path
 
 import dj_database_url
@@ -23,6 +25,16 @@ def env_bool(name: str, default: bool = False) -> bool:
 
 def env_list(name: str, default: str = "") -> list[str]:
     return [item.strip() for item in os.environ.get(name, default).split(",") if item.strip()]
+
+
+def env_rate(name: str, default: str) -> str | None:
+    """A request rate like `30/minute` (DRF's syntax: per second, minute, hour or day); `off` or `0` for none."""
+    value = os.environ.get(name, default).strip().lower()
+    if value in {"off", "0", "none"}:
+        return None
+    if not re.fullmatch(r"[1-9][0-9]*/(s|sec|second|m|min|minute|h|hour|d|day)", value):
+        raise ImproperlyConfigured(f"{name} must look like 30/minute (or be off), not {value!r}.")
+    return value
 
 
 DEBUG = env_bool("DJANGO_DEBUG")
@@ -51,20 +63,31 @@ INSTALLED_APPS = [
     "rest_framework",
     "drf_spectacular",
     "django_tasks_db",
+    "axes",
     "providers",
     "articles",
 ]
 
 MIDDLEWARE = [
+    "newsroom.request_log.RequestLogMiddleware",  # first: it times and logs every response, refusals included
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",
+    "newsroom.hygiene.RequestHygieneMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
     "django.middleware.common.CommonMiddleware",
     "django.middleware.csrf.CsrfViewMiddleware",
     "django.contrib.auth.middleware.AuthenticationMiddleware",
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
+    "newsroom.throttling.RateLimitMiddleware",
+    "axes.middleware.AxesMiddleware",  # last, as django-axes requires
+]
+
+AUTHENTICATION_BACKENDS = [
+    # django-axes refuses a locked-out login before the password is hashed (no CPU spent on a brute force).
+    "newsroom.auth.LoginLockoutBackend",
+    "django.contrib.auth.backends.ModelBackend",
 ]
 
 ROOT_URLCONF = "newsroom.urls"
@@ -185,6 +208,13 @@ REST_FRAMEWORK = {
     # Read-only public data: no sessions or CSRF to consult, and responses do not depend on who asks.
     "DEFAULT_AUTHENTICATION_CLASSES": [],
     "UNAUTHENTICATED_USER": None,
+    # Requests per client (newsroom.throttling counts them in the shared `default` cache for every request, cached
+    # responses included): the API, the public search, and admin login attempts (each costs a password hash).
+    "DEFAULT_THROTTLE_RATES": {
+        "api": env_rate("RATE_LIMIT_API", "120/minute"),
+        "search": env_rate("RATE_LIMIT_SEARCH", "30/minute"),
+        "login": env_rate("RATE_LIMIT_LOGIN", "20/minute"),
+    },
 }
 SPECTACULAR_SETTINGS = {
     "TITLE": "Newsroom API",
@@ -216,12 +246,50 @@ SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_HSTS_SECONDS", 31536000))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG
-if env_bool("DJANGO_BEHIND_TLS_PROXY"):
+BEHIND_TLS_PROXY = env_bool("DJANGO_BEHIND_TLS_PROXY")
+if BEHIND_TLS_PROXY:
     SECURE_PROXY_SSL_HEADER = ("HTTP_X_FORWARDED_PROTO", "https")
+# Reverse proxies in front of the app that append the address they saw to X-Forwarded-For (newsroom.clients).
+# Without any, that header is the client's own word and is ignored: rate limits and lock-outs use REMOTE_ADDR.
+TRUSTED_PROXY_COUNT = int(os.environ.get("DJANGO_TRUSTED_PROXY_COUNT", 1 if BEHIND_TLS_PROXY else 0))
 
+# Admin logins (django-axes): after LOGIN_FAILURE_LIMIT wrong passwords for one username from one client address,
+# that pair is refused for LOGIN_LOCKOUT_MINUTES (in the database: every worker sees it, restarts keep it).
+AXES_FAILURE_LIMIT = int(os.environ.get("LOGIN_FAILURE_LIMIT", 5))
+AXES_COOLOFF_TIME = timedelta(minutes=int(os.environ.get("LOGIN_LOCKOUT_MINUTES", 30)))
+AXES_LOCKOUT_PARAMETERS = [["username", "ip_address"]]  # a stranger cannot lock an editor out from elsewhere
+AXES_RESET_ON_SUCCESS = True
+AXES_CLIENT_IP_CALLABLE = "newsroom.clients.client_bucket"
+AXES_LOCKOUT_CALLABLE = "newsroom.errors.login_locked_out"
+
+# Logs: one line per record on stderr, logfmt (key=value) or JSON lines, both parsed by log tools; one line per
+# request (newsroom.request_log) and per import run, never a cookie, password, session or `secured` value.
+LOG_FORMAT = os.environ.get("DJANGO_LOG_FORMAT", "logfmt").strip().lower()
+if LOG_FORMAT not in {"logfmt", "json"}:
+    raise ImproperlyConfigured(f"DJANGO_LOG_FORMAT must be logfmt or json, not {LOG_FORMAT!r}.")
+REQUEST_LOG = env_bool("DJANGO_REQUEST_LOG", True)
 LOGGING = {
     "version": 1,
     "disable_existing_loggers": False,
-    "handlers": {"console": {"class": "logging.StreamHandler"}},
+    "formatters": {
+        "line": {
+            "()": "newsroom.logformat.JsonFormatter" if LOG_FORMAT == "json" else "newsroom.logformat.LogfmtFormatter"
+        }
+    },
+    "handlers": {
+        "console": {"class": "logging.StreamHandler", "formatter": "line"},
+        "discard": {"class": "logging.NullHandler"},
+    },
     "root": {"handlers": ["console"], "level": os.environ.get("DJANGO_LOG_LEVEL", "WARNING")},
+    "loggers": {
+        # Django's default configuration gives "django" a console handler of its own (in debug), so each of its
+        # warnings printed twice: once there, once at the root. Everything now goes through the root only.
+        "django": {"handlers": [], "level": "INFO", "propagate": True},
+        # runserver's request lines and django.request's "Not Found: /…" warnings repeat newsroom.requests'
+        # line; server errors (with their traceback) still come through.
+        "django.server": {"handlers": ["discard"], "propagate": False},
+        "django.request": {"level": "ERROR"},
+        "newsroom.requests": {"level": "INFO"},
+        "articles.imports": {"level": "INFO"},
+    },
 }

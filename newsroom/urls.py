@@ -6,6 +6,7 @@ from django.urls import include, path
 
 from articles import views
 from articles.cache import cache_public_page
+from articles.selectors import page_parameter
 from articles.sitemaps import SITEMAPS
 
 urlpatterns = [
@@ -20,7 +21,7 @@ urlpatterns = [
     ),
     path(
         "sitemap-<section>.xml",
-        cache_public_page(sitemap_views.sitemap),
+        cache_public_page(sitemap_views.sitemap, params={"p": page_parameter}),
         {"sitemaps": SITEMAPS},
         name="sitemap-section",
     ),
@@ -28,5 +29,7 @@ urlpatterns = [
     path("healthz", views.healthz, name="healthz"),
     path("", include("articles.urls")),
 ]
+handler400 = "newsroom.errors.bad_request"
+
 # Local media (cached images) in development only; production serves them from S3 or the web server.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)

@@ -4,13 +4,19 @@ from django.http import Http404
 from django.shortcuts import get_object_or_404, redirect, render
 
 from articles.cache import cache_public_page
+from articles.ingest.fields import Invalid
+from articles.ingest.fields import domain as normalise_domain
 from articles.selectors import providers_with_logos, public_articles, topic_index
-from articles.views import filtered_list
+from articles.views import LIST_PARAMETERS, filtered_list
 
 
-@cache_public_page
+@cache_public_page(params=LIST_PARAMETERS)
 def provider_detail(request, domain):
-    canonical = domain.strip().lower().removeprefix("www.")
+    # The importer's own rule for domains: what it could not have stored has no page.
+    try:
+        canonical = normalise_domain(domain)
+    except Invalid:
+        raise Http404("No such provider.") from None
     if canonical != domain:
         return redirect("providers:detail", domain=canonical, permanent=True)
     provider = get_object_or_404(providers_with_logos(), domain=domain)

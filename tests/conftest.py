@@ -14,6 +14,13 @@ def corpus() -> Path:
     return CORPUS
 
 
+@pytest.fixture(autouse=True)
+def _no_rate_limits(settings):
+    """Tests send thousands of requests from one address; the rate-limit tests set their own low limits."""
+    rates = dict.fromkeys(settings.REST_FRAMEWORK["DEFAULT_THROTTLE_RATES"])
+    settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
+
+
 @pytest.fixture
 def write_item(tmp_path):
     """Write an item file with the given front matter text (or bytes) and return its path."""

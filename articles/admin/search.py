@@ -15,6 +15,7 @@ from django.db.models.expressions import RawSQL
 from articles.ingest.fields import Invalid
 from articles.ingest.fields import url as normalise_url
 from articles.models import url_identity_hash
+from articles.search import websearch_text
 from providers.models import Provider
 
 # One statement, so PostgreSQL can OR the GIN index on search_vector with the provider index (a BitmapOr).
@@ -48,5 +49,6 @@ def search_articles(queryset: QuerySet, term: str) -> QuerySet:
     # The providers table is small: resolve the matching outlets first, then search once.
     outlets = Provider.objects.filter(Q(name__icontains=term) | Q(domain__icontains=term))
     providers = list(outlets.values_list("pk", flat=True))
-    matches = RawSQL(MATCHES, [term, providers])  # noqa: S611 - constant SQL; the values are bound parameters
+    # Constant SQL; the values are bound parameters.
+    matches = RawSQL(MATCHES, [websearch_text(term), providers])  # noqa: S611
     return queryset.filter(id__in=matches)

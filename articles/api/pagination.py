@@ -12,6 +12,7 @@ from rest_framework.pagination import PageNumberPagination
 from rest_framework.response import Response
 
 from articles.selectors import MAX_PAGE, page_or_404
+from newsroom.errors import InvalidParameter
 
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take "+1", " 1" and "1_0"
 
@@ -29,6 +30,8 @@ class PublicPagination(PageNumberPagination):
             self.page = page_or_404(queryset, number, size or self.page_size)
         except Http404:
             raise NotFound("Invalid page.") from None
+        except InvalidParameter as error:
+            raise ValidationError({error.parameter: [error.message]}) from None
         return self.page.object_list
 
     @staticmethod

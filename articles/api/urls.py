@@ -1,3 +1,4 @@
+from django.conf import settings
 from django.urls import path
 from drf_spectacular.views import SpectacularAPIView
 
@@ -9,11 +10,20 @@ LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
 app_name = "api"
 urlpatterns = [
     path("", views.api_root, name="root"),
-    path("articles/", cache_public_page(views.ArticleViewSet.as_view(LIST)), name="article-list"),
+    path(
+        "articles/",
+        cache_public_page(views.ArticleViewSet.as_view(LIST), params=views.ARTICLE_LIST_PARAMETERS),
+        name="article-list",
+    ),
     path("articles/<str:slug>/", cache_public_page(views.ArticleViewSet.as_view(DETAIL)), name="article-detail"),
     path("topics/", cache_public_page(views.TopicViewSet.as_view(LIST)), name="topic-list"),
     path("topics/<str:slug>/", cache_public_page(views.TopicViewSet.as_view(DETAIL)), name="topic-detail"),
-    path("providers/", cache_public_page(views.ProviderViewSet.as_view(LIST)), name="provider-list"),
+    path(
+        "providers/",
+        cache_public_page(views.ProviderViewSet.as_view(LIST), params=views.PAGE_PARAMETERS),
+        name="provider-list",
+    ),
     path("providers/<str:domain>/", cache_public_page(views.ProviderViewSet.as_view(DETAIL)), name="provider-detail"),
-    path("schema/", SpectacularAPIView.as_view(), name="schema"),
+    # One API version: a `?version=` (which drf-spectacular would copy into a header and the document) is ignored.
+    path("schema/", SpectacularAPIView.as_view(api_version=settings.SPECTACULAR_SETTINGS["VERSION"]), name="schema"),
 ]

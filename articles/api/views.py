@@ -12,13 +12,14 @@ from rest_framework.response import Response
 from articles.api.pagination import PublicPagination
 from articles.api.schema import INVALID_PARAMETERS, filter_parameters
 from articles.api.serializers import ArticleDetailSerializer, ArticleSerializer, ProviderSerializer, TopicSerializer
-from articles.filters import ArticleFilter
+from articles.filters import API_PARAMETERS, ArticleFilter
 from articles.models import Topic
 from articles.selectors import (
     card_queryset,
     for_article_page,
     latest_first,
     link_local_coverage,
+    page_parameter,
     providers_with_public_stories,
     public_articles,
     story_cards,
@@ -27,6 +28,9 @@ from articles.selectors import (
 )
 
 DETAIL = inline_serializer("Error", fields={"detail": serializers.CharField()})
+# The query parameters each cached list reads (articles.cache keys responses by these and nothing else).
+PAGE_PARAMETERS = {"page": page_parameter, "page_size": None}
+ARTICLE_LIST_PARAMETERS = {**dict.fromkeys(API_PARAMETERS), **PAGE_PARAMETERS}
 NOT_FOUND = OpenApiResponse(DETAIL, description="No such item or page (unpublished stories do not exist here).")
 
 

@@ -1,5 +1,6 @@
 import getpass
 import json
+import logging
 import os
 import sys
 import time
@@ -13,6 +14,18 @@ from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATE
 from articles.models import ImportRun
 
 MAX_RECORDED_ERRORS = 1000
+logger = logging.getLogger("articles.imports")
+
+
+def log_run(run: ImportRun, *, files: int, seconds: float, counts: dict | None = None, warnings: int = 0) -> None:
+    """One log line per import run: its id, status, duration and (when it finished) how each file went."""
+    fields = {"run": run.pk, "status": run.status, "dry_run": run.options.get("dry_run", False), "files": files}
+    if counts is not None:
+        fields |= {status: counts.get(status, 0) for status in (CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED)}
+        fields["warnings"] = warnings
+    fields["duration_ms"] = round(seconds * 1000, 1)
+    failed = run.status == ImportRun.Status.FAILED
+    logger.log(logging.ERROR if failed else logging.INFO, "import", extra={"fields": fields})
 
 
 class Command(BaseCommand):
@@ -86,6 +99,7 @@ class Command(BaseCommand):
         except BaseException:
             run.status, run.finished_at, run.errors = ImportRun.Status.FAILED, timezone.now(), recorded_errors
             run.save(update_fields=["status", "finished_at", "errors"])
+            log_run(run, files=len(files), seconds=time.perf_counter() - started)
             raise
         finally:
             progress.close()
@@ -94,6 +108,7 @@ class Command(BaseCommand):
         run.status, run.finished_at, run.errors = ImportRun.Status.FINISHED, timezone.now(), recorded_errors
         run.counts = dict(counts) | {"files": len(files), "warnings": summary.warnings}
         run.save(update_fields=["status", "finished_at", "errors", "counts"])
+        log_run(run, files=len(files), seconds=elapsed, counts=counts, warnings=summary.warnings)
         if report:
             totals = {k: counts[k] for k in (CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED)}
             totals |= {"files": len(files), "warnings": summary.warnings, "seconds": round(elapsed, 3)}

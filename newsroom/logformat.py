@@ -1,0 +1,49 @@
+"""Log records as single lines that log tools parse: logfmt (`key=value …`) or JSON lines (DJANGO_LOG_FORMAT=json).
+
+Every line carries ts, level, logger and msg, then the record's structured `fields` (logger.info("request",
+extra={"fields": {...}})); a traceback travels inside the line as `exc`, so one record is always one line.
+"""
+
+import json
+import logging
+import re
+from datetime import UTC, datetime
+
+# Values that need no quoting in logfmt; anything else is quoted and escaped as a JSON string (ASCII only, so no
+# control or line-separator character from a request can break the line).
+_BARE = re.compile(r"[A-Za-z0-9_.:/@+\-,%*]+")
+
+
+def record_fields(record: logging.LogRecord, formatter: logging.Formatter) -> dict:
+    fields = {
+        "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "level": record.levelname.lower(),
+        "logger": record.name,
+        "msg": record.getMessage(),
+    }
+    fields.update(getattr(record, "fields", None) or {})
+    if record.exc_info:
+        fields["exc"] = formatter.formatException(record.exc_info)
+    elif record.stack_info:
+        fields["stack"] = formatter.formatStack(record.stack_info)
+    return fields
+
+
+def logfmt_value(value) -> str:
+    if isinstance(value, bool):
+        return "true" if value else "false"
+    if isinstance(value, int | float):
+        return str(value)
+    text = str(value)
+    return text if _BARE.fullmatch(text) else json.dumps(text)
+
+
+class LogfmtFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        fields = record_fields(record, self)
+        return " ".join(f"{key}={logfmt_value(value)}" for key, value in fields.items() if value is not None)
+
+
+class JsonFormatter(logging.Formatter):
+    def format(self, record: logging.LogRecord) -> str:
+        return json.dumps(record_fields(record, self), default=str)

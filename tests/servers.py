@@ -1,0 +1,106 @@
+"""The site as production runs it, for tests that need the real thing: gunicorn on 127.0.0.1 against the test
+database, its stderr (the logs) written to a file the test reads."""
+
+import http.client
+import os
+import signal
+import socket
+import subprocess
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from urllib.parse import quote, urlsplit
+
+import pytest
+from django.conf import settings
+from django.db import connection
+
+from tests.conftest import REPO
+
+GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
+
+
+def subprocess_database_url() -> str:
+    """A DATABASE_URL for the database pytest-django set up (subprocesses see only what the tests commit)."""
+    if connection.vendor != "postgresql":
+        pytest.skip("needs the PostgreSQL test database that `make test` provides")
+    db = settings.DATABASES["default"]
+    user = quote(db["USER"] or "", safe="")
+    password = f":{quote(db['PASSWORD'], safe='')}" if db.get("PASSWORD") else ""
+    return f"postgres://{user}{password}@{db['HOST'] or '127.0.0.1'}:{db['PORT'] or 5432}/{quote(db['NAME'], safe='')}"
+
+
+def site_env(**overrides: str) -> dict[str, str]:
+    """Production settings from the environment, on plain HTTP, with no rate limit (tests send many requests)."""
+    env = {
+        "PATH": os.environ["PATH"],
+        "DATABASE_URL": subprocess_database_url(),
+        "DJANGO_SECRET_KEY": "test-only-not-secret",
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1",
+        "DJANGO_SECURE_SSL_REDIRECT": "0",
+        "DJANGO_HSTS_SECONDS": "0",
+        "RATE_LIMIT_API": "off",
+        "RATE_LIMIT_SEARCH": "off",
+        "RATE_LIMIT_LOGIN": "off",
+        "PYTHONUNBUFFERED": "1",
+    }
+    if "STATIC_ROOT" in os.environ:
+        env["STATIC_ROOT"] = os.environ["STATIC_ROOT"]
+    return env | overrides
+
+
+def _free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+class Site:
+    def __init__(self, base_url: str, process: subprocess.Popen, log: Path):
+        self.base_url, self.process, self.log = base_url, process, log
+
+    def fetch(self, method: str, target: str, *, body: bytes | None = None, headers: dict | None = None) -> int:
+        """Send `target` (a path and query, sent as given) and return the status."""
+        parsed = urlsplit(self.base_url)
+        connection = http.client.HTTPConnection(parsed.hostname, parsed.port, timeout=60)
+        try:
+            connection.request(method, target, body=body, headers={"Host": "127.0.0.1", **(headers or {})})
+            return connection.getresponse().status
+        finally:
+            connection.close()
+
+    def log_lines(self) -> list[str]:
+        return self.log.read_text(encoding="utf-8", errors="replace").splitlines()
+
+
+@contextmanager
+def gunicorn_site(env: dict[str, str], log: Path, *, workers: int = 1):
+    """gunicorn serving newsroom.wsgi on a free port of 127.0.0.1; stopped (its whole group) on exit."""
+    port = _free_port()
+    args = [str(GUNICORN), "newsroom.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
+            "--log-level", "warning", "--graceful-timeout", "5"]  # fmt: skip
+    with log.open("wb") as stderr:
+        process = subprocess.Popen(
+            args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
+        )
+    site = Site(f"http://127.0.0.1:{port}", process, log)
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{site.base_url}/healthz", timeout=5):  # noqa: S310 - our own server
+                    break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    raise RuntimeError(f"gunicorn did not start:\n{log.read_text(errors='replace')}") from None
+                time.sleep(0.1)
+        yield site
+    finally:
+        if process.poll() is None:
+            os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=30)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
