@@ -34,6 +34,7 @@ from django.utils.cache import get_conditional_response, patch_cache_control
 from django.utils.csp import LazyNonce
 
 from articles.models import Article, Topic
+from newsroom.errors import is_api_request
 from providers.models import Provider
 
 CACHE_ALIAS = "public"
@@ -149,16 +150,20 @@ def cached_public_value(name: str, compute):
 
 
 def canonical_query(request, params: Parameters) -> None:
-    """Narrow `request`'s query string to `params`: in declaration order, the last value of each (as QueryDict.get
-    and django-filter read it), in its canonical spelling."""
+    """Narrow `request`'s query string to `params`: in declaration order, each value in its canonical spelling.
+
+    Pages read the last of repeated values (as QueryDict.get and django-filter do), so only that one is kept; the
+    API refuses a repeated parameter rather than guess which one was meant, so there all are kept, as given.
+    """
+    keep_repeats = is_api_request(request)
     pairs = []
     for name, rule in params.items():
         values = request.GET.getlist(name)
-        value = values[-1] if values else None
-        if value is not None and rule is not None:
-            value = rule(value)
-        if value is not None:
-            pairs.append((name, value))
+        if len(values) > 1 and not keep_repeats:
+            values = values[-1:]
+        if len(values) == 1 and rule is not None:
+            values = [value] if (value := rule(values[0])) is not None else []
+        pairs += [(name, value) for value in values]
     query = urlencode(pairs)
     request.META["QUERY_STRING"] = query
     request.GET = QueryDict(query)

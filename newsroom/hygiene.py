@@ -14,12 +14,23 @@ from newsroom.errors import error_response
 UNUSABLE = re.compile("[\x00\ud800-\udfff]")
 
 
+MESSAGE = "The address contains characters that no page here can use."
+
+
 def unusable_text(request: HttpRequest) -> bool:
+    return unusable_part(request) is not None
+
+
+def unusable_part(request: HttpRequest) -> str | None:
+    """Where the unusable text is: "" for the path or a parameter's name, else the parameter it is the value of."""
     if UNUSABLE.search(request.path):
-        return True
-    return any(
-        UNUSABLE.search(name) or any(UNUSABLE.search(value) for value in values) for name, values in request.GET.lists()
-    )
+        return ""
+    for name, values in request.GET.lists():
+        if UNUSABLE.search(name):
+            return ""
+        if any(UNUSABLE.search(value) for value in values):
+            return name
+    return None
 
 
 class RequestHygieneMiddleware:
@@ -27,6 +38,9 @@ class RequestHygieneMiddleware:
         self.get_response = get_response
 
     def __call__(self, request: HttpRequest) -> HttpResponse:
-        if unusable_text(request):
-            return error_response(request, 400, "The address contains characters that no page here can use.")
+        part = unusable_part(request)
+        if part is not None:
+            # Name the parameter, as every other refusal of a parameter does (the API's 400 shape).
+            errors = {part: [MESSAGE]} if part else None
+            return error_response(request, 400, MESSAGE, errors=errors)
         return self.get_response(request)

@@ -24,7 +24,7 @@ class PublicPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        number = self._whole_number(request, self.page_query_param, MAX_PAGE)
+        number = self._once(request, self.page_query_param)  # page_or_404 checks it like the pages do
         size = self._whole_number(request, self.page_size_query_param, self.max_page_size)
         try:
             self.page = page_or_404(queryset, number, size or self.page_size)
@@ -35,15 +35,20 @@ class PublicPagination(PageNumberPagination):
         return self.page.object_list
 
     @staticmethod
-    def _whole_number(request, name: str, maximum: int) -> int | None:
+    def _once(request, name: str) -> str | None:
         values = request.query_params.getlist(name)
-        if not values:
-            return None
         if len(values) > 1:
             raise ValidationError({name: ["Give this parameter once."]})
-        if not WHOLE_NUMBER.fullmatch(values[0]) or not 1 <= int(values[0]) <= maximum:
+        return values[0] if values else None
+
+    @classmethod
+    def _whole_number(cls, request, name: str, maximum: int) -> int | None:
+        value = cls._once(request, name)
+        if value is None:
+            return None
+        if not WHOLE_NUMBER.fullmatch(value) or not 1 <= int(value) <= maximum:
             raise ValidationError({name: [f"A whole number from 1 to {maximum}."]})
-        return int(values[0])
+        return int(value)
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})
