@@ -2,16 +2,15 @@ from pathlib import Path
 
 import pytest
 
-REPO = Path(__file__).resolve().parent.parent
-CORPUS = REPO.parent / "shared" / "corpus" / "everyday-cc-ai"
+from tests import shared
+
+REPO = shared.REPO
 
 
 @pytest.fixture(scope="session")
 def corpus() -> Path:
     """The real item files live beside the repo (their texts belong to their outlets, so never copied in)."""
-    if not CORPUS.is_dir():
-        pytest.skip(f"the shared corpus is not at {CORPUS} (CI always has it)")
-    return CORPUS
+    return shared.need(shared.corpus_dir(), "the real corpus")
 
 
 @pytest.fixture

@@ -12,9 +12,9 @@ from django.core.management import call_command
 
 from articles.models import Article, Image, RelatedLink, Topic
 from providers.models import Provider
+from tests import shared
 
-REPO = Path(__file__).resolve().parent.parent
-GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
+REPO = shared.REPO
 
 # Article columns that carry content (identity, upstream and editorial); ids and import bookkeeping are left out.
 ARTICLE_FIELDS = [
@@ -85,9 +85,8 @@ def write_items(directory: Path, items: dict[str, dict]) -> list[Path]:
 
 def generate_corpus(outdir: Path, *, count: int, seed: int = 1, **options) -> list[Path]:
     """Synthetic batch from the shared generator (deterministic for a seed); options as its --flags."""
-    if not GEN_CORPUS.exists():
-        pytest.skip(f"the shared generator is not at {GEN_CORPUS} (CI always has it)")
-    args = [sys.executable, str(GEN_CORPUS), str(outdir), "--count", str(count), "--seed", str(seed), "--quiet"]
+    generator = shared.need(shared.generator(), "the corpus generator (tools/gen_corpus.py)")
+    args = [sys.executable, str(generator), str(outdir), "--count", str(count), "--seed", str(seed), "--quiet"]
     for name, value in options.items():
         args += [f"--{name.replace('_', '-')}", str(value)]
     subprocess.run(args, check=True, timeout=120)
