@@ -8,6 +8,23 @@ REPO = shared.REPO
 
 
 @pytest.fixture(scope="session")
+def django_db_setup(django_db_setup, django_db_blocker):
+    """The test database, with autovacuum off for its tables.
+
+    Rolled-back tests leave dead rows; autovacuum then records the tables as empty (reltuples = 0), and a later
+    test writing thousands of rows in its own transaction gets nested-loop plans over them: one DELETE in the
+    loader took many minutes on a busy machine. Untouched, the planner sizes tables from their pages instead.
+    """
+    from django.db import connection
+
+    with django_db_blocker.unblock():
+        if connection.vendor == "postgresql":
+            with connection.cursor() as cursor:
+                for table in connection.introspection.table_names(include_views=False):
+                    cursor.execute(f"ALTER TABLE {connection.ops.quote_name(table)} SET (autovacuum_enabled = off)")
+
+
+@pytest.fixture(scope="session")
 def corpus() -> Path:
     """The real item files live beside the repo (their texts belong to their outlets, so never copied in)."""
     return shared.need(shared.corpus_dir(), "the real corpus")
