@@ -97,7 +97,7 @@ def parse_step(files: list[Path]) -> tuple[float, float, int]:
 AMPERSAND_LINE = b'note: "Research & development: 3 * 4 & more"\n'
 
 
-def ampersand_rates(files: list[Path], sample: int = 2000) -> tuple[float, float]:
+def ampersand_rates(files: list[Path], sample: int = 1000) -> tuple[float, float]:
     """CPU files/s of the parse step on `sample` files as they are, and with an '&' line added to each.
 
     The generated corpus has no '&' in its text; real files do (see real_ampersand_share), and any '&' or '*'
@@ -112,13 +112,15 @@ def ampersand_rates(files: list[Path], sample: int = 2000) -> tuple[float, float
             plain.append((str(path), handle.read()))
     marked = [(path, data.replace(b"---\n", b"---\n" + AMPERSAND_LINE, 1)) for path, data in plain]
     assert all(_SUSPECT_TOKEN.search(data.decode()) for _, data in marked)
-    rates = []
-    for batch in (plain, marked):
-        cpu_started = time.process_time()
-        for path, data in batch:
-            parse_bytes(data, path)
-        rates.append(len(batch) / (time.process_time() - cpu_started))
-    return rates[0], rates[1]
+    # Alternating rounds, the best of each: one pass each is at the mercy of whatever else the machine does.
+    best = [float("inf"), float("inf")]
+    for _ in range(3):
+        for i, batch in enumerate((plain, marked)):
+            cpu_started = time.process_time()
+            for path, data in batch:
+                parse_bytes(data, path)
+            best[i] = min(best[i], time.process_time() - cpu_started)
+    return len(plain) / best[0], len(marked) / best[1]
 
 
 def real_ampersand_share() -> tuple[int, int] | None:
@@ -427,7 +429,7 @@ def main() -> None:
     print(f"in-command timer: first {inner(first)}; re-import {inner(second)}")
     print(
         f"load average at start {load_start}, at end {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
-        f"{os.cpu_count()} CPU(s): a busy machine slows the wall-clock rates, not the CPU per file"
+        f"{os.cpu_count()} CPU(s): a busy machine slows the wall-clock rates, the CPU per file far less"
     )
     print(
         "(*) peak RSS of the tree: summed every 50 ms over the importer and its parser workers (from /proc). The\n"
