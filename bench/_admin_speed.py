@@ -262,6 +262,7 @@ def main() -> None:
         )
     print()
     print("cold = one request with the cache emptied (filter values rebuilt), after the warm-up.")
+    print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s)")
     print("SQL = time of that request's queries in one extra, instrumented run (a warm one). URLs:")
     for r in results:
         print(f"  {r['label'].strip():<18} {r['url']}")
