@@ -62,9 +62,11 @@ def subprocess_env() -> dict[str, str]:
 
 
 def import_process(directory: Path, *options: str, kill_in_chunk: int | None = None) -> subprocess.Popen:
-    command = ["manage.py"] if kill_in_chunk is None else ["-m", "tests.ingest.killed_import", str(kill_in_chunk)]
+    """`manage.py import_articles DIR OPTIONS` in a child process; with `kill_in_chunk`, through killed_import."""
     if kill_in_chunk is None:
-        command.append("import_articles")
+        command = ["manage.py", "import_articles"]
+    else:
+        command = ["-m", "tests.ingest.killed_import", str(kill_in_chunk)]
     return subprocess.Popen(
         [sys.executable, *command, str(directory), *options],
         cwd=REPO,
