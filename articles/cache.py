@@ -16,6 +16,7 @@ MAX_VARIANTS entries per version; further variants are rendered for their reader
 """
 
 import hashlib
+import math
 import time
 from collections.abc import Callable, Mapping
 from functools import wraps
@@ -126,8 +127,9 @@ def cache_public_page(view=None, /, *, params: Parameters | None = None):
             entry = _render(view, request, args, kwargs)
             if isinstance(entry, HttpResponse):
                 return entry
-            if _may_store(cache, request, key, version):
-                cache.set(key, entry, _timeout(cache, version))
+            timeout = _timeout(cache, version)
+            if timeout and _may_store(cache, request, key, version):
+                cache.set(key, entry, timeout)
         return _respond(request, entry)
 
     cached_view.query_parameters = tuple(params)
@@ -231,10 +233,13 @@ def _respond(request, entry) -> HttpResponse:
 
 
 def _timeout(cache, version: int) -> int:
+    """Seconds a page may be kept: never past the next scheduled publication (0: do not store it)."""
     timeout = LOCAL_TIMEOUT if isinstance(cache, LocMemCache) else SHARED_TIMEOUT
     next_publish = _next_scheduled_publish(cache, version)
     if next_publish:
-        timeout = min(timeout, max(1, int(next_publish - time.time())))
+        # Timeouts are whole seconds (Redis drops any fraction): rounding up would serve the page past the
+        # publication, so within its last second pages are rendered for each request instead.
+        timeout = min(timeout, max(0, math.floor(next_publish - time.time())))
     return timeout
 
 

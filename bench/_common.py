@@ -14,8 +14,10 @@ import psycopg
 from psycopg import sql
 
 REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+from tests import shared  # noqa: E402 - the one lookup of the shared directory, after REPO is importable
+
 PYTHON = REPO / ".venv" / "bin" / "python"
-GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
 DATA_ROOT = REPO / "bench" / ".data"
 
 
@@ -36,13 +38,14 @@ def ensure_corpus(count: int, log: Callable[[str], None]) -> Path:
                 return directory
             log(f"{directory.relative_to(REPO)} holds {found} files, not {count}: regenerating")
             shutil.rmtree(directory)
-        if not GEN_CORPUS.is_file():
-            sys.exit(f"generator not found at {GEN_CORPUS}")
+        generator = shared.generator()
+        if generator is None:
+            sys.exit(shared.missing_message("the corpus generator (tools/gen_corpus.py)"))
         log(f"generating {count} items into {directory.relative_to(REPO)}")
         partial = DATA_ROOT / f".items-{count}.partial-{os.getpid()}"
         shutil.rmtree(partial, ignore_errors=True)
         started = time.perf_counter()
-        command = ["python3", str(GEN_CORPUS), str(partial), "--count", str(count), "--seed", "1", "--quiet"]
+        command = ["python3", str(generator), str(partial), "--count", str(count), "--seed", "1", "--quiet"]
         try:
             subprocess.run(command, check=True)
             partial.rename(directory)

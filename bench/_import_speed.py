@@ -1,11 +1,14 @@
 """Implementation of bench/import_speed (run that wrapper, not this file: it picks the venv and PostgreSQL).
 
 Measures, in one run, against a fresh PostgreSQL database:
-  (a) parse-only rate: read each file + yaml.load(front matter, CSafeLoader), one core;
+  (a) two one-core baselines: parse-only (read + PyYAML's stock CSafeLoader on the front matter), and the
+      importer's own parse step (read + `parse_bytes`: its YAML loader, validation, the record), the latter
+      also on the same files with an '&' in their text, which real files often have;
   (b) first import into an empty, freshly migrated database (`manage.py import_articles DIR --jobs J`);
   (c) re-import of the unchanged batch (the same command again);
-  (d) peak RSS of the import process (from /usr/bin/time -v, else getrusage), plus the sampled peak of
-      the whole process tree (main process + parser workers).
+  (d) CPU per file of the import process tree and of PostgreSQL, next to the parse step's;
+  (e) peak memory of the whole import process tree (main process + parser workers), summed RSS sampled
+      from /proc, and the largest single process (from /usr/bin/time -v, else getrusage).
 """
 
 import argparse
@@ -43,7 +46,7 @@ def item_files(directory: Path) -> list[Path]:
     return sorted(directory.rglob("*.md"))
 
 
-# --------------------------------------------------------------------------- (a) parse only
+# --------------------------------------------------------------------------- (a) baselines
 def parse_only(files: list[Path]) -> tuple[float, float, int]:
     """Wall and CPU seconds to read + YAML-load every file on this one core; and how many did not load.
 
@@ -64,6 +67,79 @@ def parse_only(files: list[Path]) -> tuple[float, float, int]:
         except (FrontMatterError, yaml.YAMLError):
             bad += 1
     return time.perf_counter() - started, time.process_time() - cpu_started, bad
+
+
+def setup_django() -> None:
+    """The importer's modules need settings; nothing here touches the database."""
+    os.environ.setdefault("DJANGO_SETTINGS_MODULE", "newsroom.settings")
+    os.environ.setdefault("DJANGO_SECRET_KEY", "bench-only-not-secret")
+    import django
+
+    django.setup()
+
+
+def parse_step(files: list[Path]) -> tuple[float, float, int]:
+    """Wall and CPU seconds of the importer's own parse step on this one core (read + `parse_bytes`: YAML,
+    validation, the record it hands the loader); and how many files it rejected."""
+    from articles.ingest.parser import parse_bytes
+
+    bad = 0
+    started, cpu_started = time.perf_counter(), time.process_time()
+    for path in files:
+        with open(path, "rb") as handle:
+            data = handle.read()
+        if not parse_bytes(data, str(path)).ok:
+            bad += 1
+    return time.perf_counter() - started, time.process_time() - cpu_started, bad
+
+
+# Quoted, like the '&' in real titles ("Azure ML & Purview"); an unknown field, so the record is otherwise the same.
+AMPERSAND_LINE = b'note: "Research & development: 3 * 4 & more"\n'
+
+
+def ampersand_rates(files: list[Path], sample: int = 1000) -> tuple[float, float]:
+    """CPU files/s of the parse step on `sample` files as they are, and with an '&' line added to each.
+
+    The generated corpus has no '&' in its text; real files do (see real_ampersand_share), and any '&' or '*'
+    after a space sends a file through the anchor check of articles.ingest.yamlsafe.
+    """
+    from articles.ingest.parser import parse_bytes
+    from articles.ingest.yamlsafe import _SUSPECT_TOKEN
+
+    plain = []
+    for path in files[:sample]:
+        with open(path, "rb") as handle:
+            plain.append((str(path), handle.read()))
+    marked = [(path, data.replace(b"---\n", b"---\n" + AMPERSAND_LINE, 1)) for path, data in plain]
+    assert all(_SUSPECT_TOKEN.search(data.decode()) for _, data in marked)
+    # Alternating rounds, the best of each: one pass each is at the mercy of whatever else the machine does.
+    best = [float("inf"), float("inf")]
+    for _ in range(3):
+        for i, batch in enumerate((plain, marked)):
+            cpu_started = time.process_time()
+            for path, data in batch:
+                parse_bytes(data, path)
+            best[i] = min(best[i], time.process_time() - cpu_started)
+    return len(plain) / best[0], len(marked) / best[1]
+
+
+def real_ampersand_share() -> tuple[int, int] | None:
+    """(files whose front matter has an '&' or '*' where a YAML token may start, files) in the real corpus."""
+    from articles.ingest.yamlsafe import _SUSPECT_TOKEN, FrontMatterError, decode, split_front_matter
+    from tests import shared
+
+    corpus = shared.corpus_dir()
+    if corpus is None:
+        return None
+    suspect = total = 0
+    for path in corpus.rglob("*.md"):
+        try:
+            source = split_front_matter(decode(path.read_bytes()))
+        except FrontMatterError:
+            continue
+        total += 1
+        suspect += bool(_SUSPECT_TOKEN.search(source))
+    return suspect, total
 
 
 # --------------------------------------------------------------------------- database
@@ -258,10 +334,16 @@ def main() -> None:
     files = item_files(directory)
     n = len(files)
 
-    # (a) parse only.  A first untimed pass would only warm the page cache, which generation already did.
+    # (a) baselines.  A first untimed pass would only warm the page cache, which generation already did.
     log(f"parse-only: reading + CSafeLoader-loading {n} files on one core")
     parse_seconds, parse_cpu, parse_bad = parse_only(files)
     parse_rate = n / parse_seconds
+    setup_django()
+    log(f"parse step: reading + parse_bytes on {n} files on one core")
+    step_seconds, step_cpu, step_bad = parse_step(files)
+    step_rate = n / step_seconds
+    plain_cpu_rate, ampersand_cpu_rate = ampersand_rates(files)
+    real_share = real_ampersand_share()
 
     # (b) + (c) imports against a fresh, migrated database.
     db_url = fresh_database(admin_url, args.db_name)
@@ -285,19 +367,21 @@ def main() -> None:
     import_rate = n / first["wall"]
     reimport_rate = n / second["wall"]
     ratio = import_rate / parse_rate
+    step_ratio = import_rate / step_rate
     speedup = first["wall"] / second["wall"]
-    peak_kb = max(first["max_rss_kb"] or 0, second["max_rss_kb"] or 0)
-    peak_mb = peak_kb / 1024 if peak_kb else None
+    largest_kb = max(first["max_rss_kb"] or 0, second["max_rss_kb"] or 0)
     tree_mb = max(first["tree_peak_kb"], second["tree_peak_kb"]) / 1024
     tree_pss_mb = max(first["tree_peak_pss_kb"], second["tree_peak_pss_kb"]) / 1024
     rss_source = "/usr/bin/time -v" if os.access(TIME_BIN, os.X_OK) else "getrusage(RUSAGE_CHILDREN)"
-    rss_target_applies = n >= 100_000
+
+    def us_per_file(seconds: float | None) -> str:
+        return "unknown" if seconds is None else f"{seconds / n * 1e6:,.0f} us"
 
     def inner(result: dict) -> str:
         return f"{n / result['inner']:,.0f} files/s in-command ({result['inner']:.1f}s)" if result["inner"] else ""
 
     def row(label: str, value: str, target: str = "", status: str = "") -> None:
-        print(f"{label:<30} {value:>14}   {target:<30} {status}".rstrip())
+        print(f"{label:<38} {value:>14}   {target:<32} {status}".rstrip())
 
     print()
     print(f"Import benchmark: N={n:,} items, jobs={args.jobs}, PostgreSQL, {os.cpu_count()} CPU(s)")
@@ -307,43 +391,53 @@ def main() -> None:
     print(f"  rows after first import: {', '.join(f'{k.split("_", 1)[1]}={v:,}' for k, v in rows.items())}")
     print()
     row("measure", "value", "target (issue)", "status")
-    print("-" * 86)
-    row("parse-only, 1 core", f"{parse_rate:,.0f} files/s", "(baseline)")
-    row("first import", f"{import_rate:,.0f} items/s")
-    row("  ratio to parse-only", f"{ratio:.0%}", ">= 60% of parse-only", mark(ratio >= TARGET_IMPORT_RATIO))
+    print("-" * 98)
+    row("parse-only, stock CSafeLoader, 1 core", f"{parse_rate:,.0f} files/s", "(baseline 1)")
+    row("importer's parse step, 1 core", f"{step_rate:,.0f} files/s", "(baseline 2: YAML + validation)")
+    share = f"(real corpus: {real_share[0]} of {real_share[1]} files)" if real_share else "(real corpus not found)"
+    row("  '&' in the text, CPU rate", f"{ampersand_cpu_rate:,.0f} files/s", share)
+    row("  same files without it, CPU rate", f"{plain_cpu_rate:,.0f} files/s")
+    row(f"first import, {args.jobs} job(s)", f"{import_rate:,.0f} items/s")
+    row("  ratio to baseline 1", f"{ratio:.0%}", ">= 60% of parse-only", mark(ratio >= TARGET_IMPORT_RATIO))
+    row("  ratio to baseline 2", f"{step_ratio:.0%}", "(the same bar)", mark(step_ratio >= TARGET_IMPORT_RATIO))
     row("re-import, unchanged batch", f"{reimport_rate:,.0f} files/s")
     row("  speed-up vs first import", f"{speedup:.1f}x", ">= 3x", mark(speedup >= TARGET_REIMPORT_SPEEDUP))
     row(
-        "peak RSS, import process",
-        f"{peak_mb:,.0f} MB" if peak_mb else "unknown",
-        "< 300 MB (for 100,000 items)",
-        mark(peak_mb < TARGET_PEAK_RSS_MB if peak_mb and rss_target_applies else None)
-        + ("" if rss_target_applies else " (N < 100,000)"),
+        "peak RSS, import process tree (sum)",
+        f"{tree_mb:,.0f} MB",
+        f"< {TARGET_PEAK_RSS_MB} MB, judged at any N (*)",
+        mark(tree_mb < TARGET_PEAK_RSS_MB),
     )
-    row("  peak RSS, tree (sum)", f"{tree_mb:,.0f} MB", "(main + parser workers, sampled)")
+    row("  largest single process", f"{largest_kb / 1024:,.0f} MB" if largest_kb else "unknown", f"({rss_source})")
     row("  peak PSS, tree (sum)", f"{tree_pss_mb:,.0f} MB", "(shared pages counted once)")
     print()
+    print("CPU per file (user+sys), which parallel workers and a busy machine cannot flatter:")
+    print(f"  parse-only baseline {us_per_file(parse_cpu)}; importer's parse step {us_per_file(step_cpu)}")
+    for label, result in (("first import", first), ("re-import", second)):
+        total = result["cpu"] + (result["server_cpu"] or 0)
+        print(
+            f"  {label}: {us_per_file(result['cpu'])} importer tree + {us_per_file(result['server_cpu'])} PostgreSQL"
+            f" = {us_per_file(total)}"
+            + (f" ({total / step_cpu:.1f}x the parse step)" if label == "first import" else "")
+        )
+    print()
     print(
-        f"wall times: parse-only {parse_seconds:.1f}s, migrate {migrate_seconds:.1f}s, "
-        f"first import {first['wall']:.1f}s, re-import {second['wall']:.1f}s "
-        f"(each import includes ~0.5s of interpreter + Django start-up)"
+        f"wall times: parse-only {parse_seconds:.1f}s, parse step {step_seconds:.1f}s, migrate {migrate_seconds:.1f}s,"
+        f" first import {first['wall']:.1f}s, re-import {second['wall']:.1f}s"
+        f" (each import includes ~0.5s of interpreter + Django start-up)"
     )
     print(f"in-command timer: first {inner(first)}; re-import {inner(second)}")
-
-    def cpu(result: dict) -> str:
-        text = f"{result['cpu']:.1f}s importer+workers ({result['cpu'] / n * 1e6:,.0f} us/file)"
-        if result["server_cpu"] is not None:
-            text += f" + {result['server_cpu']:.1f}s PostgreSQL ({result['server_cpu'] / n * 1e6:,.0f} us/file)"
-        return text
-
-    print(f"CPU (user+sys): first import {cpu(first)}; re-import {cpu(second)}")
     print(
-        f"parse-only CPU: {parse_cpu / n * 1e6:,.0f} us/file.  Load average at start {load_start}, at end "
-        f"{' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s): a busy machine slows the imports"
+        f"load average at start {load_start}, at end {' '.join(f'{x:.2f}' for x in os.getloadavg())} on "
+        f"{os.cpu_count()} CPU(s): a busy machine slows the wall-clock rates, the CPU per file far less"
     )
-    print(f"peak RSS from {rss_source} (max over the import process and its waited-for workers)")
-    if parse_bad:
-        print(f"note: {parse_bad} file(s) did not load in the parse-only pass")
+    print(
+        "(*) peak RSS of the tree: summed every 50 ms over the importer and its parser workers (from /proc). The\n"
+        f"    issue sets {TARGET_PEAK_RSS_MB} MB for 100,000 items; with one chunk in flight memory must not grow"
+        " with N, so the bar holds at every N."
+    )
+    if parse_bad or step_bad:
+        print(f"note: {parse_bad} file(s) did not load in the parse-only pass, {step_bad} in the parse step")
 
 
 if __name__ == "__main__":

@@ -1,20 +1,22 @@
 """Test data in one place: item files written from Python data, synthetic batches, snapshots of what is stored."""
 
 import io
-import re
 import subprocess
 import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 
 import pytest
 import yaml
 from django.core.management import call_command
+from django.db import connection
 
-from articles.models import Article, Image, RelatedLink, Topic
+from articles.models import Article, Image, ImportRun, RelatedLink, Topic
 from providers.models import Provider
+from tests import shared
 
-REPO = Path(__file__).resolve().parent.parent
-GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
+REPO = shared.REPO
 
 # Article columns that carry content (identity, upstream and editorial); ids and import bookkeeping are left out.
 ARTICLE_FIELDS = [
@@ -26,17 +28,42 @@ RELATED_FIELDS = [
     "category", "type", "quality", "heat", "extra",
 ]  # fmt: skip
 IMAGE_FIELDS = ["position", "url", "width", "height", "title", "is_cached", "extra"]
-_WRITE_SQL = re.compile(r"\s*(?:INSERT|UPDATE|DELETE|MERGE|TRUNCATE|COPY)\b", re.IGNORECASE)
 
 
-def write_queries(captured: list[dict], *, audit: bool = False) -> list[str]:
-    """SQL statements among `CaptureQueriesContext.captured_queries` that write; `import_articles`'s own
-    audit row (`ImportRun`) is left out unless `audit` is true."""
-    return [
-        q["sql"]
-        for q in captured
-        if _WRITE_SQL.match(q["sql"]) and (audit or '"articles_importrun"' not in q["sql"][:40])
-    ]
+@contextmanager
+def tables_written(*, audit: bool = False) -> Iterator[dict[str, str]]:
+    """The tables whose rows changed inside the block, as the database itself sees them: every INSERT, UPDATE,
+    DELETE and COPY, whichever cursor ran it (Django never records a COPY through the raw psycopg cursor).
+
+    On PostgreSQL a row version is its (ctid, xmin), which every UPDATE replaces, even one that writes the
+    same values. Elsewhere (SQLite) the row's values stand in for it, so a write of identical values is not
+    seen there. `import_articles`' own audit row (ImportRun) is left out unless `audit` is true.
+    """
+    tables = [t for t in _table_names() if audit or t != ImportRun._meta.db_table]
+    before = {table: _row_versions(table) for table in tables}
+    written: dict[str, str] = {}
+    yield written
+    for table in tables:
+        after = _row_versions(table)
+        if after != before[table]:
+            written[table] = f"{len(after - before[table])} new row versions, {len(before[table] - after)} gone"
+
+
+def _table_names() -> list[str]:
+    with connection.cursor() as cursor:
+        if connection.vendor == "postgresql":
+            # Permanent tables only: the loader's scratch table is a temporary one.
+            cursor.execute("SELECT tablename FROM pg_tables WHERE schemaname = current_schema() ORDER BY 1")
+            return [row[0] for row in cursor.fetchall()]
+    return connection.introspection.table_names(include_views=False)
+
+
+def _row_versions(table: str) -> set[tuple]:
+    name = connection.ops.quote_name(table)
+    columns = "ctid::text, xmin::text" if connection.vendor == "postgresql" else "rowid, *"
+    with connection.cursor() as cursor:
+        cursor.execute(f"SELECT {columns} FROM {name}")  # noqa: S608 - a table name from the catalogue, quoted
+        return set(cursor.fetchall())
 
 
 def item_data(n: int = 1, **overrides) -> dict:
@@ -85,9 +112,8 @@ def write_items(directory: Path, items: dict[str, dict]) -> list[Path]:
 
 def generate_corpus(outdir: Path, *, count: int, seed: int = 1, **options) -> list[Path]:
     """Synthetic batch from the shared generator (deterministic for a seed); options as its --flags."""
-    if not GEN_CORPUS.exists():
-        pytest.skip(f"the shared generator is not at {GEN_CORPUS} (CI always has it)")
-    args = [sys.executable, str(GEN_CORPUS), str(outdir), "--count", str(count), "--seed", str(seed), "--quiet"]
+    generator = shared.need(shared.generator(), "the corpus generator (tools/gen_corpus.py)")
+    args = [sys.executable, str(generator), str(outdir), "--count", str(count), "--seed", str(seed), "--quiet"]
     for name, value in options.items():
         args += [f"--{name.replace('_', '-')}", str(value)]
     subprocess.run(args, check=True, timeout=120)

@@ -31,8 +31,9 @@ class FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
 
     def get_single_data(self):
         node = self.get_single_node()
-        if node is None:
-            return None
+        return None if node is None else self.build(node)
+
+    def build(self, node):
         try:
             return self._build(node)
         except _Unusual:
@@ -60,8 +61,8 @@ class FastLoader(getattr(yaml, "CSafeLoader", yaml.SafeLoader)):
         raise _Unusual
 
 
-# A cheap pre-check: anchors/aliases/tags can only start where a YAML token starts.
-# Quoted text may trip it too, which only costs a switch to the strict (slower) loader.
+# A cheap pre-check: anchors and aliases can only start where a YAML token starts. Text trips it too
+# ("R&D & more", quoted or not): such files get the exact check of _load_refusing_anchors.
 _SUSPECT_TOKEN = re.compile(r"(?:^|[\s\[\]{},:-])[&*]", re.MULTILINE)
 _OPENING_LINE = re.compile(r"---[ \t]*\n")
 _REST_OF_CLOSING_LINE = re.compile(r"[ \t]*(?:\n|\Z)")
@@ -127,13 +128,12 @@ def load_mapping(source: str, first_line: int = 1) -> tuple[dict, int]:
     (YAML refuses them, and they carry no meaning in a news item).
     """
     source, stripped = _CONTROL.subn("", source)
-    # The plain `in` tests are a fast path: the pattern can only match at an '&' or a '*'.
-    if ("&" in source or "*" in source) and _SUSPECT_TOKEN.search(source):
-        loader = type("StrictLoaderAt", (StrictLoader,), {"first_line": first_line})
-    else:
-        loader = FastLoader
     try:
-        value = yaml.load(source, Loader=loader)  # noqa: S506 - both loaders are safe loaders
+        # The plain `in` tests are a fast path: the pattern can only match at an '&' or a '*'.
+        if ("&" in source or "*" in source) and _SUSPECT_TOKEN.search(source):
+            value = _load_refusing_anchors(source, first_line)
+        else:
+            value = yaml.load(source, Loader=FastLoader)  # noqa: S506 - a safe loader
     except FrontMatterError:
         raise
     except yaml.constructor.ConstructorError as exc:
@@ -153,6 +153,52 @@ def load_mapping(source: str, first_line: int = 1) -> tuple[dict, int]:
     if _depth(value) > MAX_DEPTH:
         raise FrontMatterError("yaml", f"nesting deeper than {MAX_DEPTH} levels")
     return value, stripped
+
+
+def _load_refusing_anchors(source: str, first_line: int):
+    """Load text that may hold anchors or aliases, refusing them, at nearly the speed of FastLoader.
+
+    libyaml composes the node graph (an alias becomes a second reference to its anchor's node: nothing is
+    expanded), and every node is checked where it starts: a node with an anchor starts at its '&', one with a
+    tag at its '!'. Only then, or when libyaml refuses the text, does the pure-Python StrictLoader run, to
+    refuse or load it with its precise messages: real anchors are rare, '&' in text is not.
+    """
+    loader = FastLoader(source)
+    try:
+        try:
+            node = loader.get_single_node()
+        except yaml.YAMLError:
+            pass  # libyaml refuses the text: the strict loader words the refusal, as it always did
+        else:
+            if node is None:
+                return None
+            if not _has_properties(node, source):
+                return loader.build(node)
+    finally:
+        loader.dispose()
+    strict = type("StrictLoaderAt", (StrictLoader,), {"first_line": first_line})
+    return yaml.load(source, Loader=strict)  # noqa: S506 - a safe loader
+
+
+_PROPERTY_STARTS = ("&", "!")
+
+
+def _has_properties(root, source: str) -> bool:
+    """Whether any node of the graph carries an anchor or a tag (marks index the text in characters)."""
+    # No "seen" set is needed: a node reached twice is an alias's target, which is anchored and ends the walk.
+    stack = [root]
+    while stack:
+        node = stack.pop()
+        if source.startswith(_PROPERTY_STARTS, node.start_mark.index):  # an empty last value starts at the end
+            return True
+        kind = type(node)
+        if kind is MappingNode:
+            for key, value in node.value:
+                stack.append(key)
+                stack.append(value)
+        elif kind is SequenceNode:
+            stack.extend(node.value)
+    return False
 
 
 def _depth(value, level: int = 1) -> int:

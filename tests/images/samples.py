@@ -37,8 +37,13 @@ def logo_png(size=(300, 120)) -> bytes:
     return buffer.getvalue()
 
 
+GIF_FRAME_COLOURS = ((200, 30, 30), (30, 200, 30), (30, 30, 200))
+
+
 def animated_gif(size=(200, 150)) -> bytes:
-    frames = [Image.new("P", size, colour) for colour in (1, 2, 3)]
+    frames = [
+        Image.new("RGB", size, colour).convert("P", palette=Image.Palette.ADAPTIVE) for colour in GIF_FRAME_COLOURS
+    ]
     buffer = BytesIO()
     frames[0].save(buffer, "GIF", save_all=True, append_images=frames[1:], duration=100, comment=b"secret comment")
     return buffer.getvalue()

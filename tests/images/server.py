@@ -1,8 +1,9 @@
 """A real HTTP server on 127.0.0.1 (ephemeral port) that serves images, lies, stalls and redirects, for the fetcher."""
 
+import contextlib
 import threading
 import time
-from collections import Counter
+from collections import Counter, defaultdict
 from collections.abc import Callable
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
@@ -20,7 +21,10 @@ class ImageServer:
         self.hits: Counter[str] = Counter()
         self.host_headers: list[str] = []
         self.active = 0
-        self.max_active = 0  # most requests held in a `serve(..., delay=)` at the same time
+        self.max_active = 0  # most requests held at a `serve(..., barrier=)` at the same time
+        self.dripped: dict[str, int] = {}  # bytes a `drip` route sent before it ended or the client hung up
+        self.finished: defaultdict[str, threading.Event] = defaultdict(threading.Event)  # a path's handler ended
+        self._release = threading.Event()  # lets `stall` routes go when the test is over
         self._lock = threading.Lock()
         server = self
 
@@ -40,6 +44,8 @@ class ImageServer:
                         handler(self)
                 except (BrokenPipeError, ConnectionResetError, TimeoutError):
                     pass  # the fetcher hung up on a response it refused: expected
+                finally:
+                    server.finished[path].set()
 
             def log_message(self, *args):
                 pass
@@ -68,21 +74,32 @@ class ImageServer:
         return f"{self.scheme}://{host}:{self.port}{path}"
 
     def reset(self) -> None:
+        self._release.set()
         with self._lock:
+            self._release = threading.Event()
             self.routes.clear()
             self.hits.clear()
             self.host_headers.clear()
             self.max_active = 0
+            self.dripped.clear()
+            self.finished.clear()
 
     # Routes -----------------------------------------------------------------------------------------------
-    def serve(self, path: str, body: bytes, content_type: str = "image/jpeg", *, delay: float = 0.0) -> str:
+    def serve(
+        self, path: str, body: bytes, content_type: str = "image/jpeg", *, barrier: threading.Barrier | None = None
+    ) -> str:
+        """Serves `body`; with `barrier`, each response waits until the barrier's number of requests wait with it
+        (counted in `max_active`). A barrier with a timeout breaks instead of hanging when fewer come together."""
+
         def handler(request):
-            if delay:
+            if barrier is not None:
                 # Counted only while the response is held back: the client is certainly still waiting.
                 with self._lock:
                     self.active += 1
                     self.max_active = max(self.max_active, self.active)
-                time.sleep(delay)
+                # A broken barrier means fewer requests came together than the test expected: max_active shows it.
+                with contextlib.suppress(threading.BrokenBarrierError):
+                    barrier.wait()
                 with self._lock:
                     self.active -= 1
             send(request, body, content_type)
@@ -114,28 +131,35 @@ class ImageServer:
         self.routes[path] = handler
         return self.url(path)
 
-    def stall(self, path: str, seconds: float) -> str:
-        """Accepts the request, then says nothing for `seconds`."""
+    def stall(self, path: str, seconds: float = 60) -> str:
+        """Accepts the request, then says nothing until the test is over (at most `seconds`)."""
+        release = self._release
 
         def handler(request):
-            time.sleep(seconds)
+            release.wait(seconds)
             send(request, b"too late", "text/plain")
 
         self.routes[path] = handler
         return self.url(path)
 
     def drip(self, path: str, *, total: int, interval: float) -> str:
-        """Sends a body one byte every `interval` seconds: never idle long enough for a read timeout."""
+        """Sends a body one byte every `interval` seconds: never idle long enough for a read timeout.
+        `dripped[path]` says how many bytes went out before the body was complete or the client hung up."""
 
         def handler(request):
             request.send_response(200)
             request.send_header("Content-Type", "image/jpeg")
             request.send_header("Content-Length", str(total))
             request.end_headers()
-            for _ in range(total):
-                request.wfile.write(b"\xff")
-                request.wfile.flush()
-                time.sleep(interval)
+            sent = 0
+            try:
+                for _ in range(total):
+                    request.wfile.write(b"\xff")
+                    request.wfile.flush()
+                    sent += 1
+                    time.sleep(interval)
+            finally:
+                self.dripped[path] = sent
 
         self.routes[path] = handler
         return self.url(path)

@@ -1,7 +1,7 @@
 """The cache queue end to end on the file system: one fetch per URL, shared state, failures, retries, concurrency."""
 
 import hashlib
-import time
+import threading
 from datetime import timedelta
 
 import pytest
@@ -202,14 +202,15 @@ def test_retry_delay_doubles_from_five_minutes_up_to_a_day():
 
 
 def test_downloads_run_concurrently_in_a_bounded_pool(server, media, make_images):
-    urls = [server.serve(f"/slow-{i}.jpg", samples.photo((400, 300), seed=i), delay=0.25) for i in range(12)]
+    # Each response waits until four requests wait together: only a pool of four running at once gets them all
+    # at the first try (a broken barrier, after 10 s, would mean fewer came together).
+    together = threading.Barrier(4, timeout=10)
+    urls = [server.serve(f"/slow-{i}.jpg", samples.photo((400, 300), seed=i), barrier=together) for i in range(12)]
     make_images(urls)
-    started = time.monotonic()
     report = cache_images(workers=4)
-    elapsed = time.monotonic() - started
     assert report.fetched == 12
+    assert not together.broken
     assert server.max_active == 4  # concurrent, never more than the pool
-    assert elapsed < 12 * 0.25 * 0.6
 
 
 def test_limit_caps_the_number_of_urls(server, media, make_images):

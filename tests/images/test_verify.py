@@ -9,19 +9,29 @@ from tests.images import samples
 LIMIT = 40_000_000
 
 
+RED = (255, 0, 0, 255)
+PHOTO_BLUE = (40, 90, 160, 255)
+LOGO_BLUE = (10, 120, 200, 255)
+TRANSPARENT = (0, 0, 0, 0)
+
+
 @pytest.mark.parametrize(
-    ("data", "image_format", "size"),
+    ("data", "image_format", "size", "pixels", "tolerance"),
     [
-        (samples.photo((1600, 1000)), "JPEG", (1600, 1000)),
-        (samples.logo_png(), "PNG", (300, 120)),
-        (samples.animated_gif(), "GIF", (200, 150)),
-        (samples.webp(), "WEBP", (640, 480)),
+        # The photo's red marker covers its top-left quarter; JPEG and lossy WebP shift colours a little.
+        (samples.photo((1600, 1000)), "JPEG", (1600, 1000), {(0, 0): RED, (1599, 999): PHOTO_BLUE}, 8),
+        (samples.logo_png(), "PNG", (300, 120), {(0, 0): TRANSPARENT, (150, 60): LOGO_BLUE}, 0),
+        (samples.animated_gif(), "GIF", (200, 150), {(0, 0): (*samples.GIF_FRAME_COLOURS[0], 255)}, 0),
+        (samples.webp(), "WEBP", (640, 480), {(0, 0): (200, 100, 50, 255), (639, 479): (200, 100, 50, 255)}, 8),
     ],
 )
-def test_accepts_the_four_formats_by_their_bytes(data, image_format, size):
+def test_accepts_the_four_formats_by_their_bytes_and_decodes_them(data, image_format, size, pixels, tolerance):
     verified = verify_image(data, max_pixels=LIMIT)
     assert (verified.format, (verified.width, verified.height)) == (image_format, size)
-    assert verified.image.getpixel((0, 0)) is not None  # decoded: pixel data is there
+    decoded = verified.image.convert("RGBA")
+    for point, expected in pixels.items():
+        got = decoded.getpixel(point)
+        assert all(abs(a - b) <= tolerance for a, b in zip(got, expected, strict=True)), (point, got, expected)
 
 
 @pytest.mark.parametrize(

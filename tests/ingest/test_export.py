@@ -132,12 +132,15 @@ def test_export_writes_every_article_including_unpublished_and_secured(corpus, t
     run("export_articles", exported)
     texts = {path.name: path.read_text(encoding="utf-8") for path in exported.glob("*.md")}
     assert len(texts) == Article.objects.count() == 19
+    secured = 0
     for article in Article.objects.all():
         (text,) = [t for name, t in texts.items() if name.endswith(f"-{article.slug}.md")]
         assert text.startswith("---\n") and text.endswith("---\n")
         assert "published: false\n" in text
         if article.secured:
             assert article.secured in text
+            secured += 1
+    assert secured >= 10  # the check above ran: most of these items carry a secured blob
 
 
 def test_round_trip_keeps_the_url_of_a_retitled_article(tmp_path):

@@ -15,23 +15,23 @@ from django.contrib.auth import get_user_model
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
-from django.test.utils import CaptureQueriesContext
 
 from articles import services
 from articles.ingest import batch
 from articles.ingest.batch import import_batch
 from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED, FileOutcome, _slug
 from articles.ingest.parser import parse_file
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.ingest.rows import insert_rows
+from articles.models import Article, Image, ImportRun, RelatedLink, Topic, url_identity_hash
 from providers.models import Provider
 from tests.factories import (
     article_snapshot,
     generate_corpus,
     item_data,
     item_text,
+    tables_written,
     wipe_content,
     write_items,
-    write_queries,
 )
 
 pytestmark = pytest.mark.django_db
@@ -172,21 +172,43 @@ def test_second_import_of_same_batch_writes_nothing(corpus, tmp_path, trust_publ
     stamps = dict(Article.objects.values_list("id", "last_imported_at"))
 
     report = tmp_path / "report.json"
-    with CaptureQueriesContext(connection) as queries:
+    with tables_written() as written:
         code, out, _ = run_import(*corpus_dirs(corpus), trust_published=trust_published, report=report)
 
     assert code == 0
     assert "0 created, 0 updated, 40 unchanged, 0 failed" in out
     assert {entry["status"] for entry in json.loads(report.read_text())["files"]} == {UNCHANGED}
-    assert write_queries(queries.captured_queries) == []
+    assert written == {}
     assert article_snapshot() == before
     assert dict(Article.objects.values_list("id", "last_imported_at")) == stamps
 
     # The service itself (no command, no audit row): not a single write.
-    with CaptureQueriesContext(connection) as queries:
+    with tables_written(audit=True) as written:
         outcomes = outcomes_of(corpus_files(corpus), trust_published=trust_published)
     assert {o.status for o in outcomes.values()} == {UNCHANGED} and len(outcomes) == 40
-    assert write_queries(queries.captured_queries, audit=True) == []
+    assert written == {}
+
+
+def test_the_write_check_sees_copy_and_updates_that_django_never_records(tmp_path):
+    # COPY goes through the raw psycopg cursor on PostgreSQL: a check of Django's recorded queries is blind to it.
+    (path,) = write_items(tmp_path, {"story.md": item_data(1)})
+    assert run_import(path)[0] == 0
+    article = Article.objects.get()
+    topic = Topic.objects.create(name="Copied", slug="copied")
+    Through = Article.topics.through
+    with tables_written() as written:
+        insert_rows(Through, ["article_id", "topic_id"], [(article.pk, topic.pk)])
+    assert set(written) == {Through._meta.db_table}
+    with tables_written() as written:
+        Article.objects.filter(pk=article.pk).update(title=article.title)  # the same value, still a write
+    # PostgreSQL sees the new row version; elsewhere only changed values are seen (see tables_written).
+    assert set(written) == ({Article._meta.db_table} if connection.vendor == "postgresql" else set())
+    with tables_written() as written:
+        run_import(path)  # unchanged: only the audit row
+    assert written == {}
+    with tables_written(audit=True) as written:
+        run_import(path)
+    assert set(written) == {ImportRun._meta.db_table}
 
 
 def test_changed_file_updates_article_in_place_and_replaces_children(tmp_path):
@@ -312,9 +334,9 @@ def test_duplicates_in_one_batch_newest_wins_whatever_the_order_or_chunking(tmp_
             snapshots.append(snapshot)
 
             # Re-running the same batch changes nothing and writes nothing.
-            with CaptureQueriesContext(connection) as queries:
+            with tables_written(audit=True) as written:
                 again = outcomes_of(order)
-            assert write_queries(queries.captured_queries, audit=True) == []
+            assert written == {}
             assert again[newest].status == UNCHANGED
             assert {again[oldest].status, again[middle].status} == {DUPLICATE}
             assert article_snapshot() == snapshot

@@ -4,7 +4,6 @@ The parser is pure (no database), so nothing here needs `django_db`.
 """
 
 import json
-import time
 from datetime import UTC, datetime, timedelta
 
 import pytest
@@ -304,20 +303,18 @@ lol9: &j [*i, *i, *i, *i, *i, *i, *i, *i, *i]
 
 
 @pytest.mark.parametrize(
-    "extra",
+    ("extra", "reason"),
     [
-        pytest.param(BILLION_LAUGHS, id="billion-laughs"),
-        pytest.param("laughs: [&x lol, *x, *x]\n", id="flow-anchor"),
-        pytest.param("dangling: *nowhere\n", id="alias-without-anchor"),
-        pytest.param("base: &base {a: 1}\nderived:\n  <<: *base\n", id="merge-key"),
+        pytest.param(BILLION_LAUGHS, "anchors are not allowed (line 5)", id="billion-laughs"),
+        pytest.param("laughs: [&x lol, *x, *x]\n", "anchors are not allowed (line 5)", id="flow-anchor"),
+        pytest.param("dangling: *nowhere\n", "aliases are not allowed (line 5)", id="alias-without-anchor"),
+        pytest.param("base: &base {a: 1}\nderived:\n  <<: *base\n", "anchors are not allowed (line 5)", id="merge-key"),
+        pytest.param("ok: 1\nlater:\n  - x\n  - &late y\n", "anchors are not allowed (line 8)", id="nested-anchor"),
     ],
 )
-def test_yaml_anchors_and_aliases_are_refused_quickly(extra):
-    started = time.perf_counter()
-    error = rejected(item(extra=extra), "yaml")
-    assert time.perf_counter() - started < 1
-    assert "aliases are not allowed" in error.reason or "anchors are not allowed" in error.reason
-    assert "(line " in error.reason
+def test_yaml_anchors_and_aliases_are_refused_at_the_first_one(extra, reason):
+    # Refused where the first one stands, before any value is built: a billion laughs never gets expanded.
+    assert rejected(item(extra=extra), "yaml").reason == reason
 
 
 @pytest.mark.parametrize(
@@ -338,16 +335,16 @@ def test_python_and_unknown_yaml_tags_are_refused_and_never_run(tmp_path, value)
     assert not target.exists()
 
 
-def test_ampersand_in_text_takes_the_strict_loader_and_still_parses():
-    # '&' in quoted text trips the anchor pre-check; the strict loader must still accept the file.
+def test_ampersand_in_text_takes_the_anchor_check_and_still_parses():
+    # '&' in quoted text trips the anchor pre-check; the exact check must still accept the file.
     record = parsed(item(title='"Q&A: AI & jobs"', extra='excerpt: "Fish & chips, *not* an alias"\n'))
     assert record.title == "Q&A: AI & jobs"
     assert record.excerpt == "Fish & chips, *not* an alias"
 
 
-@pytest.mark.parametrize("strict_loader", [False, True], ids=["fast-loader", "strict-loader"])
-def test_deeply_nested_flow_lists_are_a_clear_error(strict_loader):
-    note = 'note: "fish & chips"\n' if strict_loader else ""
+@pytest.mark.parametrize("ampersand", [False, True], ids=["plain", "anchor-check"])
+def test_deeply_nested_flow_lists_are_a_clear_error(ampersand):
+    note = 'note: "fish & chips"\n' if ampersand else ""
     error = rejected(item(extra=note + "deep: " + "[" * 5000 + "]" * 5000 + "\n"), "yaml")
     assert "nesting" in error.reason
 
@@ -693,9 +690,14 @@ def test_unknown_binary_and_set_values_are_dropped_with_warnings():
     assert sorted(w.field for w in result.warnings) == ["bag", "blob"]
 
 
-def test_unknown_nan_and_infinity_values_are_not_kept_as_invalid_json():
-    result = parse(item(extra="ratio: .nan\nceiling: .inf\n"))
-    json.dumps(result.record.extra, allow_nan=False)
+def test_unknown_nan_and_infinity_values_are_dropped_with_warnings():
+    # JSON has no NaN or infinity, so a JSON column cannot hold them: the whole unknown field goes, with a warning.
+    result = parse(item(extra="ratio: .nan\nceiling: .inf\nfloor: -.inf\nnested: {a: 1, b: [2, .NaN]}\nkept: 1.5\n"))
+    assert result.ok
+    assert result.record.extra == {"kept": 1.5}
+    assert sorted((w.field, w.reason) for w in result.warnings) == [
+        (name, "NaN and infinity are not valid JSON; value dropped") for name in ("ceiling", "floor", "nested", "ratio")
+    ]
 
 
 @pytest.mark.parametrize(

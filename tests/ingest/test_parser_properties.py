@@ -6,12 +6,15 @@ import json
 import re
 import string
 from datetime import date, datetime
+from unittest import mock
 
+import pytest
 import yaml
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from articles.ingest import fields as f
+from articles.ingest import yamlsafe
 from articles.ingest.parser import parse_bytes
 from articles.ingest.records import ParseResult
 from articles.ingest.yamlsafe import FastLoader
@@ -127,11 +130,11 @@ def expected_text(value: str, max_length: int) -> str:
     title=st.text(),
     excerpt=st.text(),
     allow_unicode=st.booleans(),
-    strict_loader=st.booleans(),
+    ampersand=st.booleans(),
 )
-def test_title_and_excerpt_round_trip_through_yaml(title, excerpt, allow_unicode, strict_loader):
+def test_title_and_excerpt_round_trip_through_yaml(title, excerpt, allow_unicode, ampersand):
     document = {"title": title, "excerpt": excerpt, **HEADER}
-    if strict_loader:  # an '&' in ordinary text switches to the alias-refusing loader
+    if ampersand:  # an '&' in ordinary text sends the file through the anchor check
         document["note"] = "fish & chips"
     dumped = yaml.safe_dump(document, allow_unicode=allow_unicode)
     # What YAML itself reads back is the input the parser sees. They differ only where PyYAML's emitter
@@ -198,11 +201,13 @@ def test_valid_urls_keep_their_identity_and_normalise_idempotently(case, padding
     assert f.image_url(once) == once or "&#038;" in once or "&#38;" in once
 
 
-# Tab and LF inside a URL are a known bug (see test_fields.test_url_rejects_tab_and_newline); left out here.
+# Tab, CR and LF are listed explicitly: urlsplit silently deletes them, so they must be refused before it.
 URLISH = st.lists(
     st.one_of(
-        st.sampled_from(["https://", "http://", "HTTP://", "//", ":", "@", "[", "]", "?", "#", "/", "%", "."]),
-        st.characters(exclude_characters="\t\n"),
+        st.sampled_from(
+            ["https://", "http://", "HTTP://", "//", ":", "@", "[", "]", "?", "#", "/", "%", ".", "\t", "\n"]
+        ),
+        st.characters(),
     ),
     max_size=40,
 ).map("".join)
@@ -215,6 +220,7 @@ def test_url_on_any_text_is_invalid_or_a_stable_http_url(value):
         once = f.url(value)
     except f.Invalid:
         return
+    assert not any(c in value.strip() for c in "\t\r\n")  # inside a URL they are refused, never dropped
     assert once.startswith(("http://", "https://"))
     assert not f.CONTROL_CHARS.search(once)
     assert f.url(once) == once
@@ -256,9 +262,9 @@ POSTGRES_REFUSES = re.compile(r"[\x00\ud800-\udfff]")
 @FAST
 @given(
     texts=st.lists(FIELD_TEXT, min_size=14, max_size=14),
-    strict_loader=st.booleans(),
+    ampersand=st.booleans(),
 )
-def test_records_never_hold_nul_or_lone_surrogates(texts, strict_loader):
+def test_records_never_hold_nul_or_lone_surrogates(texts, ampersand):
     t = [quoted(value) for value in texts]
     source = f"""---
 title: {quoted("Title " + texts[0])}
@@ -282,7 +288,7 @@ related:
     excerpt: {t[12]}
     images: [{{url: "https://example.org/r.jpg", caption: {t[13]}}}]
 unknown: {{list: [{t[1]}, {t[2]}], nested: {{value: {t[3]}}}}}
-{'note: "fish & chips"' if strict_loader else ""}
+{'note: "fish & chips"' if ampersand else ""}
 ---
 """
     result = parse_bytes(source.encode(), PATH)
@@ -384,3 +390,122 @@ def test_fast_loader_falls_back_for_tags_merge_keys_and_odd_keys():
         "n: !!python/name:os.system\n",
     ]:
         assert_same(source)
+
+
+# --------------------------------------------------------------------------- '&' and '*' in text: the fast check
+
+
+def load_outcome(source: str) -> tuple:
+    try:
+        value, stripped = yamlsafe.load_mapping(source)
+    except yamlsafe.FrontMatterError as exc:
+        return ("refused", exc.field, exc.reason)
+    return ("loaded", repr(value), stripped)
+
+
+def strict_only(source: str, first_line: int):
+    """What load_mapping did before the fast check: the pure-Python StrictLoader for every suspect text."""
+    loader = type("StrictLoaderAt", (yamlsafe.StrictLoader,), {"first_line": first_line})
+    return yaml.load(source, Loader=loader)  # noqa: S506 - a safe loader
+
+
+def refuses_anchors(outcome: tuple) -> bool:
+    return outcome[0] == "refused" and outcome[2].startswith(("anchors are not allowed", "aliases are not allowed"))
+
+
+def read_alike_by_libyaml_and_python(source: str) -> bool:
+    """Whether libyaml and PyYAML's pure-Python parser agree on the text (they differ on some broken YAML)."""
+    outcomes = []
+    for loader in (yaml.CSafeLoader, yaml.SafeLoader):
+        try:
+            outcomes.append(repr(yaml.load(source, Loader=loader)))  # noqa: S506 - safe loaders
+        except (yaml.YAMLError, ValueError, RecursionError):
+            outcomes.append("error")
+    return outcomes[0] == outcomes[1]
+
+
+def assert_fast_check_agrees_with_strict_loader(source: str) -> None:
+    fast = load_outcome(source)
+    with mock.patch.object(yamlsafe, "_load_refusing_anchors", strict_only):
+        slow = load_outcome(source)
+    # Anchors and aliases are refused exactly when the strict loader refuses them, with the same message.
+    assert refuses_anchors(fast) == refuses_anchors(slow), (fast, slow)
+    # Otherwise the text is read by libyaml, like every file without '&' or '*': the same result wherever
+    # libyaml and the pure-Python parser read the text alike.
+    if refuses_anchors(slow) or read_alike_by_libyaml_and_python(source):
+        assert fast == slow
+
+
+# Text full of '&', '*' and '!' in every place they can stand, with and without being anchors, aliases or tags.
+AMPERSANDISH = st.sampled_from(
+    ["R&D", " & ", "&", "*", "!", "&x", "*x", "!x", "a&b", "3*4", "&amp;", "w=1&h=2", "**bold**", "!!", "&&", " "]
+)
+AMP_TEXT = st.lists(st.one_of(AMPERSANDISH, st.text(max_size=4)), max_size=8).map("".join)
+AMP_VALUES = st.recursive(
+    st.one_of(AMP_TEXT, st.integers(), st.booleans(), st.none()),
+    lambda inner: st.lists(inner, max_size=3) | st.dictionaries(AMP_TEXT, inner, max_size=3),
+    max_leaves=12,
+)
+ANCHORED = st.sampled_from(["", "&a ", "!!str ", "&a !!str ", "!!str &a ", "!!binary ", "!x "])
+
+
+@st.composite
+def documents_with_ampersands(draw) -> str:
+    """A dumped mapping (block or flow) whose text holds '&' and '*', maybe with a real anchor, alias or tag added."""
+    value = draw(st.dictionaries(AMP_TEXT, AMP_VALUES, min_size=1, max_size=4))
+    text = yaml.safe_dump(value, default_flow_style=draw(st.booleans()), allow_unicode=True, width=10**6)
+    properties = draw(ANCHORED)
+    if properties:
+        # Right after a key's ': ' (or a sequence's '- '), where a node's properties may stand.
+        spots = [m.end() for m in re.finditer(r"(?:: |- )", text)]
+        if spots:
+            at = draw(st.sampled_from(spots))
+            text = text[:at] + properties + text[at:]
+    if draw(st.booleans()):
+        text += draw(st.sampled_from(["alias: *a\n", "merged: {<<: *a}\n", "list: [*a]\n", "late: &b [x]\n"]))
+    return text
+
+
+@settings(max_examples=300, deadline=None, suppress_health_check=[HealthCheck.too_slow])
+@given(documents_with_ampersands())
+def test_the_fast_anchor_check_agrees_with_the_strict_loader_on_documents(text):
+    assert_fast_check_agrees_with_strict_loader(text)
+
+
+@FAST
+@given(st.lists(st.one_of(YAMLISH, AMPERSANDISH), max_size=40).map("".join))
+def test_the_fast_anchor_check_agrees_with_the_strict_loader_on_fragments(text):
+    assert_fast_check_agrees_with_strict_loader(text)
+
+
+@pytest.mark.parametrize(
+    "source",
+    [
+        'title: "Azure ML & Purview"\nurl: https://example.com/?a=1&b=2\n',
+        "name: U.S. News & World Report\nnote: 3 * 4\n",
+        "a: &x 1\n",
+        "a: [1, *x]\n",
+        "a: !!str &x 1\nb: *x\n",
+        "a: &x\nb: 2\n",
+        "&root\na: 1\n",
+        "? &k key\n: value\n",
+        "a:\n  - &s\n    - 1\n",
+        "a: 'x & y'\nb:",
+        "a: |\n  block & text\n  *not an alias\n",
+    ],
+)
+def test_the_fast_anchor_check_agrees_with_the_strict_loader_on_examples(source):
+    assert_fast_check_agrees_with_strict_loader(source)
+
+
+def test_real_files_with_ampersands_in_their_text_skip_the_pure_python_loader(corpus):
+    # The point of the fast check: '&' in titles and names is common in real files, anchors are not.
+    suspects = []
+    for path in sorted(corpus.rglob("*.md")):
+        source = yamlsafe.split_front_matter(yamlsafe.decode(path.read_bytes()))
+        if yamlsafe._SUSPECT_TOKEN.search(source):
+            suspects.append(source)
+    assert len(suspects) >= 5
+    with mock.patch.object(yamlsafe.StrictLoader, "__init__", side_effect=AssertionError("the pure-Python loader ran")):
+        for source in suspects:
+            assert isinstance(yamlsafe.load_mapping(source)[0], dict)
