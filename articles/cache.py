@@ -147,7 +147,8 @@ def cached_public_value(name: str, compute):
     value = cache.get(key)
     if value is None:
         value = compute()
-        cache.set(key, value, _timeout(cache, version))
+        if timeout := _timeout(cache, version):
+            cache.set(key, value, timeout)
     return value
 
 
