@@ -71,8 +71,8 @@ class TopicMatcher:
     def evidence(self, title: str, excerpt: str) -> Evidence:
         """Every term seen, per topic, with the best field it was seen in (the title outranks the excerpt)."""
         found: Evidence = {}
-        self._scan(excerpt, EXCERPT, found)
         self._scan(title, TITLE, found)
+        self._scan(excerpt, EXCERPT, found)  # a term the title has already keeps the title's weight
         return found
 
     def _scan(self, text: str, field: str, found: Evidence) -> None:
@@ -84,17 +84,17 @@ class TopicMatcher:
         for i, norm in enumerate(norms):
             for term in self._single.get(norm, ()):
                 if not term.capitals or is_acronym(surfaces[i]):
-                    found.setdefault(term.topic, {})[term.text] = (term, field)
+                    found.setdefault(term.topic, {}).setdefault(term.text, (term, field))
             if norm not in self._phrase_starts:
                 continue
             for length in self._lengths:
                 if i + length > count:
                     continue
                 for term in self._phrases.get(tuple(norms[i : i + length]), ()):
-                    found.setdefault(term.topic, {})[term.text] = (term, field)
+                    found.setdefault(term.topic, {}).setdefault(term.text, (term, field))
 
     def scores(self, title: str, excerpt: str) -> dict[int, tuple[float, str]]:
-        """Each topic with evidence: its score and its strongest term."""
+        """Each topic with evidence: its score and its strongest term (on a tie, the one seen first)."""
         found = self.evidence(title, excerpt)
         in_view: set[int] = set()
         for topic, terms in found.items():
