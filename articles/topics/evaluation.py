@@ -49,11 +49,10 @@ def evaluate(predict: Predictor, items: Sequence[LabelledItem], *, roots: set[in
     for index, item in enumerate(items):
         expected, got = set(item.topics) - roots, predict(index, item) - roots
         wrong, missed = got - expected, expected - got
-        for topic, counted in [(t, "tp") for t in got & expected] + [(t, "fp") for t in wrong] + [
-            (t, "fn") for t in missed
-        ]:
+        outcomes = [(t, "tp") for t in got & expected] + [(t, "fp") for t in wrong] + [(t, "fn") for t in missed]
+        for topic, outcome in outcomes:
             for counts in (result.overall, result.per_topic.setdefault(topic, Counts())):
-                setattr(counts, counted, getattr(counts, counted) + 1)
+                setattr(counts, outcome, getattr(counts, outcome) + 1)
         if wrong or missed:
             result.mistakes.append((index, wrong, missed))
     return result

@@ -52,6 +52,7 @@ class TopicMatcher:
             else:
                 self._phrases.setdefault(term.key, []).append(term)
         self._phrase_starts = {key[0] for key in self._phrases}
+        self._first_words = self._phrase_starts | self._single.keys()
         self._lengths = sorted({len(key) for key in self._phrases}, reverse=True)
 
     def __reduce__(self):
@@ -79,9 +80,11 @@ class TopicMatcher:
         if not text:
             return
         surfaces = WORD.findall(text)
-        norms = [_normal(surface) for surface in surfaces]
+        norms = list(map(_normal, surfaces))
         count = len(norms)
         for i, norm in enumerate(norms):
+            if norm not in self._first_words:  # most words of a story start no term: one set lookup each
+                continue
             for term in self._single.get(norm, ()):
                 if not term.capitals or is_acronym(surfaces[i]):
                     found.setdefault(term.topic, {}).setdefault(term.text, (term, field))
