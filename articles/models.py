@@ -7,6 +7,7 @@ from django.urls import reverse
 
 URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`
+TERM_MAX_LENGTH = 100  # a matched term: a taxonomy keyword or topic name, both capped at 100 by import_taxonomy
 
 # Fields whose editorial value must survive re-imports once an editor has touched them.
 EDITORIAL_FIELDS = frozenset({"published", "quality", "topics"})
@@ -131,7 +132,7 @@ class ArticleTopic(models.Model):
     topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="article_links")
     # Links made by hand (the admin, a shell) come from people; the importer and the matcher always say theirs.
     source = models.CharField(max_length=10, choices=Source.choices, default=Source.EDITOR)
-    term = models.CharField(max_length=100, blank=True, help_text="The matched term, for automatic topics.")
+    term = models.CharField(max_length=TERM_MAX_LENGTH, blank=True, help_text="The matched term, for automatic topics.")
 
     class Meta:
         db_table = "articles_article_topics"  # the table of the plain many-to-many field this model replaced

@@ -44,6 +44,8 @@ from articles.admin_filters import (
 from articles.models import EDITORIAL_FIELDS, Article, RelatedLink, Topic
 from articles.paginator import EstimatedCountPaginator
 
+# The story form's first fieldset; `topic_sources` says where each topic came from (file, automatic, editor).
+STORY_FIELDS = ("title", "excerpt", ("category", "type"), "provider", "topics", "topic_sources", "published_at")
 # Columns the change list never shows: kept out of its SELECT.
 _LIST_DEFERRED = ("secured", "extra", "original_url", "amp_url", "cdn_amp_url", "source_path", "excerpt")
 
@@ -133,20 +135,7 @@ class ArticleAdmin(admin.ModelAdmin):
     autocomplete_fields = ("provider", "topics")
     inlines = (ImageInline, RelatedLinkInline)
     fieldsets = (
-        (
-            None,
-            {
-                "fields": (
-                    "title",
-                    "excerpt",
-                    ("category", "type"),
-                    "provider",
-                    "topics",
-                    "topic_sources",
-                    "published_at",
-                )
-            },
-        ),
+        (None, {"fields": STORY_FIELDS}),
         (
             "Editorial",
             {

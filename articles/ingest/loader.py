@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
 from articles.ingest.rows import insert_rows, update_rows
-from articles.models import Article, ArticleTopic, Image, RelatedLink, Topic, url_identity_hash
+from articles.models import TERM_MAX_LENGTH, Article, ArticleTopic, Image, RelatedLink, Topic, url_identity_hash
 from providers.models import Provider
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
@@ -242,7 +242,7 @@ def _topic_link_rows(pairs: list[tuple[int, _Item]], topics_locked: set[int], to
         linked = set()
         record = item.record
         file_topics = [(topics[name.casefold()], FILE_SOURCE, "") for name in record.topics]
-        auto_topics = [(t, AUTO_SOURCE, term[:100]) for t, term in record.auto_topics if t in existing]
+        auto_topics = [(t, AUTO_SOURCE, term[:TERM_MAX_LENGTH]) for t, term in record.auto_topics if t in existing]
         for topic, source, term in file_topics + auto_topics:
             if topic not in linked:
                 linked.add(topic)

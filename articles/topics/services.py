@@ -7,11 +7,10 @@ from django.db import transaction
 
 from articles.cache import bump_public_version
 from articles.ingest.rows import insert_rows
-from articles.models import Article, ArticleTopic, Topic
+from articles.models import TERM_MAX_LENGTH, Article, ArticleTopic, Topic
 from articles.topics.matcher import TopicMatcher
 
 CHUNK_SIZE = 1000  # articles per transaction: a bounded memory and lock footprint whatever the table size
-TERM_MAX_LENGTH = ArticleTopic._meta.get_field("term").max_length
 AUTO = ArticleTopic.Source.AUTO.value
 
 
