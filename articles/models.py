@@ -7,6 +7,7 @@ from django.urls import reverse
 
 URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`
+TERM_MAX_LENGTH = 100  # a matched term: a taxonomy keyword or topic name, both capped at 100 by import_taxonomy
 
 # Fields whose editorial value must survive re-imports once an editor has touched them.
 EDITORIAL_FIELDS = frozenset({"published", "quality", "topics"})
@@ -71,7 +72,7 @@ class Article(models.Model):
     # Editorial state (owned by editors once touched; see EDITORIAL_FIELDS).
     published = models.BooleanField(default=False)
     quality = models.IntegerField(null=True, blank=True)
-    topics = models.ManyToManyField(Topic, blank=True, related_name="articles")
+    topics = models.ManyToManyField(Topic, blank=True, related_name="articles", through="ArticleTopic")
     editor_locked = models.JSONField(
         default=list, blank=True, help_text="Editorial fields an editor changed: imports leave them alone."
     )
@@ -116,6 +117,29 @@ class Article(models.Model):
     def lead_image(self):
         images = self.images.all()
         return images[0] if images else None
+
+
+class ArticleTopic(models.Model):
+    """An article's topic and where it came from (DESIGN.md §6): the item file, the matcher, or an editor."""
+
+    class Source(models.TextChoices):
+        FILE = "file", "from the file"
+        AUTO = "auto", "automatic"
+        EDITOR = "editor", "editor"
+
+    # No index of its own: the (article, topic) unique constraint serves every lookup by article.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="topic_links", db_index=False)
+    topic = models.ForeignKey(Topic, on_delete=models.CASCADE, related_name="article_links")
+    # Links made by hand (the admin, a shell) come from people; the importer and the matcher always say theirs.
+    source = models.CharField(max_length=10, choices=Source.choices, default=Source.EDITOR)
+    term = models.CharField(max_length=TERM_MAX_LENGTH, blank=True, help_text="The matched term, for automatic topics.")
+
+    class Meta:
+        db_table = "articles_article_topics"  # the table of the plain many-to-many field this model replaced
+        constraints = [models.UniqueConstraint(fields=["article", "topic"], name="article_topic_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.topic_id} on {self.article_id} ({self.source})"
 
 
 class RelatedLink(models.Model):

@@ -23,7 +23,7 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from articles.cache import bump_public_version
-from articles.models import INT_MAX, INT_MIN, Article, Image, RelatedLink, Topic
+from articles.models import INT_MAX, INT_MIN, Article, ArticleTopic, Image, RelatedLink, Topic
 from providers.models import Provider
 
 CHUNK_SIZE = 1000
@@ -77,6 +77,15 @@ def mark_edited(article: Article, *, by: AbstractBaseUser, fields: Iterable[str]
         article.editor_locked = sorted(set(article.editor_locked or []) | touched)
     article.reviewed_by = by
     article.reviewed_at = at or timezone.now()
+
+
+@transaction.atomic
+def set_topics(*, article: Article, topics: Iterable[Topic]) -> None:
+    """An editor's topics for an article (the form's choice): links kept keep their source, new ones are the editor's.
+
+    The caller locks `topics` (mark_edited), so imports and assign_topics leave them alone from then on.
+    """
+    article.topics.set(topics, through_defaults={"source": ArticleTopic.Source.EDITOR, "term": ""})
 
 
 # --------------------------------------------------------------------------- bulk services
@@ -279,29 +288,47 @@ def remove_topic(*, articles: QuerySet, by: AbstractBaseUser, topic: Topic, at: 
 
 
 def _change_topic(articles: QuerySet, *, by: AbstractBaseUser, topic: Topic, add: bool, at: datetime) -> BulkResult:
-    Through = Article.topics.through
-    tagged: set[int] = set()
+    sources: dict[int, str] = {}
 
     def prepare(rows: list[Row]) -> None:
-        tagged.clear()
+        sources.clear()
         ids = [row["id"] for row in rows]
-        tagged.update(Through.objects.filter(topic=topic, article_id__in=ids).values_list("article_id", flat=True))
+        links = ArticleTopic.objects.filter(topic=topic, article_id__in=ids)
+        sources.update(links.values_list("article_id", "source"))
 
     def reason_to_skip(row: Row) -> str | None:
-        if add and row["id"] in tagged:
+        # Adding a topic the matcher put there makes it the editor's: later runs of the matcher keep it.
+        if add and sources.get(row["id"], ArticleTopic.Source.AUTO) != ArticleTopic.Source.AUTO:
             return f"already has the topic “{topic.name}”"
-        if not add and row["id"] not in tagged:
+        if not add and row["id"] not in sources:
             return f"does not have the topic “{topic.name}”"
         return None
 
     def apply(rows: list[Row]) -> None:
         ids = [row["id"] for row in rows]
         if add:
-            Through.objects.bulk_create([Through(article_id=pk, topic=topic) for pk in ids], ignore_conflicts=True)
+            confirmed = [pk for pk in ids if pk in sources]
+            ArticleTopic.objects.filter(topic=topic, article_id__in=confirmed).update(
+                source=ArticleTopic.Source.EDITOR, term=""
+            )
+            ArticleTopic.objects.bulk_create(
+                [
+                    ArticleTopic(article_id=pk, topic=topic, source=ArticleTopic.Source.EDITOR)
+                    for pk in ids
+                    if pk not in sources
+                ],
+                ignore_conflicts=True,
+            )
         else:
-            Through.objects.filter(topic=topic, article_id__in=ids).delete()
+            ArticleTopic.objects.filter(topic=topic, article_id__in=ids).delete()
 
-    verb = "Added" if add else "Removed"
+    def message(row: Row) -> str:
+        if not add:
+            return f"Removed topic “{topic.name}”."
+        if row["id"] in sources:
+            return f"Kept topic “{topic.name}” (it was automatic)."
+        return f"Added topic “{topic.name}”."
+
     return _bulk(
         articles,
         by=by,
@@ -309,7 +336,7 @@ def _change_topic(articles: QuerySet, *, by: AbstractBaseUser, topic: Topic, add
         prepare=prepare,
         reason_to_skip=reason_to_skip,
         apply=apply,
-        message=lambda row: f"{verb} topic “{topic.name}”.",
+        message=message,
         lock="topics",
     )
 

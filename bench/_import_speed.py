@@ -30,6 +30,7 @@ from _common import PYTHON, REPO, drop_database, ensure_corpus, fresh_database, 
 from psycopg import sql
 
 TIME_BIN = "/usr/bin/time"
+DEFAULT_TAXONOMY = REPO.parent / "shared" / "corpus" / "everyday-cc-ai" / "_data"
 
 # Targets from the issue.
 TARGET_IMPORT_RATIO = 0.60  # import items/s >= 60% of parse-only files/s
@@ -144,7 +145,10 @@ def real_ampersand_share() -> tuple[int, int] | None:
 
 # --------------------------------------------------------------------------- database
 def table_counts(db_url: str) -> dict[str, int]:
-    tables = ["articles_article", "articles_relatedlink", "articles_image", "providers_provider", "articles_topic"]
+    tables = [
+        "articles_article", "articles_relatedlink", "articles_image", "providers_provider", "articles_topic",
+        "articles_article_topics",
+    ]  # fmt: skip
     out = {}
     with psycopg.connect(db_url) as conn:
         for table in tables:
@@ -238,9 +242,18 @@ def server_cpu_seconds(db_url: str) -> float | None:
         return None  # a remote server, or one whose files this user cannot read
 
 
-def run_import(directory: Path, jobs: int, env: dict, *, label: str, extra_python: list[str] | None = None) -> dict:
+def run_import(
+    directory: Path,
+    jobs: int,
+    env: dict,
+    *,
+    label: str,
+    extra_python: list[str] | None = None,
+    extra_args: list[str] | None = None,
+) -> dict:
     """Run `manage.py import_articles DIR --jobs J`; wall time, max RSS, CPU, its summary line."""
     command = [str(PYTHON), *(extra_python or []), "manage.py", "import_articles", str(directory), "--jobs", str(jobs)]
+    command += extra_args or []
     use_time = os.access(TIME_BIN, os.X_OK)
     with tempfile.TemporaryDirectory(prefix="import_speed.") as tmp:
         time_out = Path(tmp) / "time.txt"
@@ -296,12 +309,14 @@ def manage(args: list[str], env: dict) -> float:
     return time.perf_counter() - started
 
 
-def profile_import(directory: Path, jobs: int, env: dict, top: int = 15) -> None:
+def profile_import(directory: Path, jobs: int, env: dict, extra_args: list[str], top: int = 15) -> None:
     """One more first import (jobs as given; use --jobs 1 to see the parser too) under cProfile."""
     with tempfile.TemporaryDirectory(prefix="import_speed.prof.") as tmp:
         out = Path(tmp) / "import.prof"
         profiler = ["-m", "cProfile", "-o", str(out)]
-        result = run_import(directory, jobs, env, label="profiled first import", extra_python=profiler)
+        result = run_import(
+            directory, jobs, env, label="profiled first import", extra_python=profiler, extra_args=extra_args
+        )
         stats = pstats.Stats(str(out))
         print(f"\ncProfile of the first import (--jobs {jobs}, {result['wall']:.1f}s wall under the profiler)")
         print(f"Top {top} functions in articles/ingest by cumulative time:")
@@ -323,6 +338,15 @@ def main() -> None:
     parser.add_argument("--keep-db", action="store_true", help="leave the benchmark database in place afterwards")
     parser.add_argument(
         "--profile", action="store_true", help="also run one more first import under cProfile and print the top 15"
+    )
+    parser.add_argument(
+        "--taxonomy",
+        default=str(DEFAULT_TAXONOMY) if DEFAULT_TAXONOMY.is_dir() else "",
+        help="import_taxonomy this directory before the imports, as a real site has one (default: the shared "
+        "corpus' _data; '' for none)",
+    )
+    parser.add_argument(
+        "--no-auto-topics", action="store_true", help="import with --no-auto-topics (the cost of automatic topics)"
     )
     args = parser.parse_args()
     if args.count < 1 or args.jobs < 1:
@@ -349,17 +373,25 @@ def main() -> None:
     db_url = fresh_database(admin_url, args.db_name)
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SETTINGS_MODULE"}}
     env |= {"DATABASE_URL": db_url, "DJANGO_SECRET_KEY": "bench-only-not-secret", "PYTHONUNBUFFERED": "1"}
+    extra_args = ["--no-auto-topics"] if args.no_auto_topics else []
+
+    def prepare() -> float:
+        seconds = manage(["migrate", "--noinput"], env)
+        if args.taxonomy:
+            manage(["import_taxonomy", args.taxonomy], env)
+        return seconds
+
     try:
         log(f"migrating fresh database {args.db_name}")
-        migrate_seconds = manage(["migrate", "--noinput"], env)
-        first = run_import(directory, args.jobs, env, label="first import")
+        migrate_seconds = prepare()
+        first = run_import(directory, args.jobs, env, label="first import", extra_args=extra_args)
         rows = table_counts(db_url)
-        second = run_import(directory, args.jobs, env, label="re-import")
+        second = run_import(directory, args.jobs, env, label="re-import", extra_args=extra_args)
         if args.profile:
             db_url = fresh_database(admin_url, args.db_name)
             env["DATABASE_URL"] = db_url
-            manage(["migrate", "--noinput"], env)
-            profile_import(directory, args.jobs, env)
+            prepare()
+            profile_import(directory, args.jobs, env, extra_args)
     finally:
         if not args.keep_db:
             drop_database(admin_url, args.db_name)
@@ -389,6 +421,10 @@ def main() -> None:
     print(f"  first import: {first['summary']}")
     print(f"  re-import:    {second['summary']}")
     print(f"  rows after first import: {', '.join(f'{k.split("_", 1)[1]}={v:,}' for k, v in rows.items())}")
+    print(
+        f"  topics: taxonomy {'from ' + args.taxonomy if args.taxonomy else 'none'}, automatic topics "
+        f"{'off (--no-auto-topics)' if args.no_auto_topics else 'on'}"
+    )
     print()
     row("measure", "value", "target (issue)", "status")
     print("-" * 98)

@@ -26,6 +26,7 @@ from django.utils.html import format_html, format_html_join
 
 from articles import services
 from articles.admin.actions import ARTICLE_ACTIONS, ArticleActionForm
+from articles.admin.article_topics import topic_sources, topics_formfield
 from articles.admin.changes import describe_article_change
 from articles.admin.display import attach_counts, first, moment, thumbnail
 from articles.admin.inlines import ImageInline, RelatedLinkInline
@@ -43,6 +44,8 @@ from articles.admin_filters import (
 from articles.models import EDITORIAL_FIELDS, Article, RelatedLink, Topic
 from articles.paginator import EstimatedCountPaginator
 
+# The story form's first fieldset; `topic_sources` says where each topic came from (file, automatic, editor).
+STORY_FIELDS = ("title", "excerpt", ("category", "type"), "provider", "topics", "topic_sources", "published_at")
 # Columns the change list never shows: kept out of its SELECT.
 _LIST_DEFERRED = ("secured", "extra", "original_url", "amp_url", "cdn_amp_url", "source_path", "excerpt")
 
@@ -132,7 +135,7 @@ class ArticleAdmin(admin.ModelAdmin):
     autocomplete_fields = ("provider", "topics")
     inlines = (ImageInline, RelatedLinkInline)
     fieldsets = (
-        (None, {"fields": ("title", "excerpt", ("category", "type"), "provider", "topics", "published_at")}),
+        (None, {"fields": STORY_FIELDS}),
         (
             "Editorial",
             {
@@ -159,9 +162,14 @@ class ArticleAdmin(admin.ModelAdmin):
         ("Secured", {"classes": ("collapse",), "fields": ("secured_blob",)}),
     )
     readonly_fields = (
-        "review_state", "locked_fields", "web_url", "slug", "source_path", "first_imported_at", "last_imported_at",
-        "content_hash", "source_published", "heat", "extra_fields", "secured_blob",
+        "topic_sources", "review_state", "locked_fields", "web_url", "slug", "source_path", "first_imported_at",
+        "last_imported_at", "content_hash", "source_published", "heat", "extra_fields", "secured_blob",
     )  # fmt: skip
+
+    def check(self, **kwargs):
+        # `topics` has a through model (ArticleTopic, for provenance), which the admin refuses in a form by
+        # default; formfield_for_manytomany and save_related handle it.
+        return [e for e in super().check(**kwargs) if not (e.id == "admin.E013" and "'topics'" in e.msg)]
 
     # ------------------------------------------------------------------ permissions
 
@@ -275,6 +283,15 @@ class ArticleAdmin(admin.ModelAdmin):
         text = self.review(article)
         return text or "Never reviewed"
 
+    @admin.display(description="where the topics come from")
+    def topic_sources(self, article):
+        return topic_sources(article)
+
+    def formfield_for_manytomany(self, db_field, request, **kwargs):
+        if db_field.name == "topics":
+            return topics_formfield(db_field, self.admin_site, **kwargs)
+        return super().formfield_for_manytomany(db_field, request, **kwargs)
+
     @admin.display(description="editor-owned fields")
     def locked_fields(self, article):
         locked = set(article.editor_locked or [])
@@ -309,6 +326,16 @@ class ArticleAdmin(admin.ModelAdmin):
             obj.publish_at = None  # as the unpublish action does: no stale schedule left behind
         services.mark_edited(obj, by=request.user, fields=form.changed_data)
         super().save_model(request, obj, form, change)
+
+    def save_related(self, request, form, formsets, change):
+        # Topics are saved by a service rather than the form's plain set(), so that the links added say who
+        # added them; the change message still reads them from cleaned_data afterwards.
+        topics = form.cleaned_data.pop("topics", None)
+        super().save_related(request, form, formsets, change)
+        if topics is not None:
+            form.cleaned_data["topics"] = topics
+            if "topics" in form.changed_data:
+                services.set_topics(article=form.instance, topics=topics)
 
     def construct_change_message(self, request, form, formsets, add=False):
         if add:

@@ -10,15 +10,16 @@ from itertools import batched
 from multiprocessing import get_context
 from pathlib import Path
 
-import django
 from django.db import transaction
 
 from articles.cache import bump_public_version
+from articles.ingest import workers
 from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, write_results
-from articles.ingest.parser import content_hash, parse_bytes
+from articles.ingest.parser import content_hash
 from articles.ingest.records import ParseResult, Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
 from articles.models import Article
+from articles.topics.selectors import current_matcher
 
 CHUNK_SIZE = 500  # files per transaction: big enough for bulk queries, small enough to bound memory
 
@@ -69,10 +70,6 @@ def _read(path: str) -> tuple[str, bytes | None, str]:
     return path, data, ""
 
 
-def _parse_many(items: list[tuple[str, bytes]], base_url: str) -> list[ParseResult]:
-    return [parse_bytes(data, path, base_url) for path, data in items]
-
-
 def import_batch(
     files: list[str],
     *,
@@ -80,9 +77,14 @@ def import_batch(
     dry_run: bool = False,
     base_url: str = "",
     jobs: int = 1,
+    auto_topics: bool = True,
     on_file: Callable[[FileOutcome], None] | None = None,
 ) -> BatchSummary:
-    """Import item files; every file gets exactly one outcome, reported through `on_file`."""
+    """Import item files; every file gets exactly one outcome, reported through `on_file`.
+
+    With `auto_topics`, new and changed items also get the topics the taxonomy's terms find in their title and
+    excerpt (articles.topics), beside the file's own.
+    """
     summary = BatchSummary()
 
     def report(outcome: FileOutcome) -> None:
@@ -93,7 +95,7 @@ def import_batch(
 
     # A dry run is one transaction rolled back at the end, so later chunks see what earlier ones would write.
     with transaction.atomic() if dry_run else nullcontext():
-        _run(files, trust_published, base_url, jobs, report)
+        _run(files, trust_published, base_url, jobs, auto_topics, report)
         if dry_run:
             transaction.set_rollback(True)
     if not dry_run and (summary.counts[CREATED] or summary.counts[UPDATED]):
@@ -101,23 +103,28 @@ def import_batch(
     return summary
 
 
-def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, report) -> None:
+def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, auto_topics: bool, report) -> None:
     # Workers pay off only when parsing one chunk can overlap with writing another, and they are started
-    # on the first chunk that needs parsing: a re-import with nothing to parse never spawns any.
+    # on the first chunk that needs parsing: a re-import with nothing to parse never spawns any. The topic
+    # matcher is built then too, once for the whole import.
     use_pool = jobs > 1 and len(files) > CHUNK_SIZE
-    pool = None
+    pool = matcher = None
     pending: list[Future] | list[ParseResult] | None = None
     try:
         for chunk in batched(files, CHUNK_SIZE):
             to_parse = _unchanged_filter(chunk, trust_published, report)
+            if auto_topics and to_parse and matcher is None:
+                matcher = current_matcher()
             if use_pool and to_parse and pool is None:
                 # Spawned, not forked: the parent holds database connections and pool threads a fork would copy.
-                pool = ProcessPoolExecutor(max_workers=jobs, mp_context=get_context("spawn"), initializer=django.setup)
+                pool = ProcessPoolExecutor(
+                    max_workers=jobs, mp_context=get_context("spawn"), initializer=workers.start, initargs=(matcher,)
+                )
             # Parse this chunk (in the pool) while the previous one is written.
             if pool:
-                parsing = [pool.submit(_parse_many, list(part), base_url) for part in batched(to_parse, 50)]
+                parsing = [pool.submit(workers.parse_many, list(part), base_url) for part in batched(to_parse, 50)]
             else:
-                parsing = _parse_many(to_parse, base_url)
+                parsing = workers.parse_many(to_parse, base_url, matcher)
             if pending is not None:
                 _load(pending, trust_published, report)
             pending = parsing

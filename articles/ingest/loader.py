@@ -17,7 +17,7 @@ from django.utils.text import slugify
 
 from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
 from articles.ingest.rows import insert_rows, update_rows
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.models import TERM_MAX_LENGTH, Article, ArticleTopic, Image, RelatedLink, Topic, url_identity_hash
 from providers.models import Provider
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
@@ -208,12 +208,10 @@ IMAGE_COLUMNS = [
 def _write_children(
     pairs: list[tuple[int, _Item]], topics_locked: set[int], providers: dict[str, int], topics: dict[str, int]
 ) -> None:
-    links, link_images, images, topic_rows = [], [], [], []
+    links, link_images, images = [], [], []
     for article_id, item in pairs:
         r = item.record
         images += _image_rows(r.images, article_id=article_id)
-        if article_id not in topics_locked:
-            topic_rows += [(article_id, topics[name.casefold()]) for name in r.topics]
         for position, rel in enumerate(r.related):
             links.append((
                 article_id, position, rel.web_url, rel.title, rel.excerpt, rel.published_at, rel.original_url,
@@ -225,7 +223,33 @@ def _write_children(
     for link_id, records in zip(link_ids, link_images, strict=True):
         images += _image_rows(records, related_link_id=link_id)
     insert_rows(Image, IMAGE_COLUMNS, images)
-    insert_rows(Article.topics.through, ["article_id", "topic_id"], topic_rows)
+    insert_rows(ArticleTopic, TOPIC_LINK_COLUMNS, _topic_link_rows(pairs, topics_locked, topics))
+
+
+TOPIC_LINK_COLUMNS = ["article_id", "topic_id", "source", "term"]
+# Plain strings: COPY hands values to psycopg as they are, and psycopg writes an Enum member by its name.
+FILE_SOURCE, AUTO_SOURCE = ArticleTopic.Source.FILE.value, ArticleTopic.Source.AUTO.value
+
+
+def _topic_link_rows(pairs: list[tuple[int, _Item]], topics_locked: set[int], topics: dict[str, int]) -> list[tuple]:
+    """Each article's topics with their source: the file's own, then the matcher's for the topics the file does
+    not name. Articles whose topics an editor locked get none: their links stay as the editor left them."""
+    matched = {topic for _, item in pairs for topic, _ in item.record.auto_topics}
+    # The matcher was built when the import started: a topic deleted since then is skipped, not a failed chunk.
+    existing = set(Topic.objects.filter(id__in=matched).values_list("id", flat=True)) if matched else set()
+    rows = []
+    for article_id, item in pairs:
+        if article_id in topics_locked:
+            continue
+        linked = set()
+        record = item.record
+        file_topics = [(topics[name.casefold()], FILE_SOURCE, "") for name in record.topics]
+        auto_topics = [(t, AUTO_SOURCE, term[:TERM_MAX_LENGTH]) for t, term in record.auto_topics if t in existing]
+        for topic, source, term in file_topics + auto_topics:
+            if topic not in linked:
+                linked.add(topic)
+                rows.append((article_id, topic, source, term))
+    return rows
 
 
 def _image_rows(records: list[ImageRecord], *, article_id=None, related_link_id=None, provider_id=None) -> list:

@@ -5,7 +5,7 @@ from pathlib import Path
 import pytest
 import yaml
 
-from articles.models import Article, Image, Topic
+from articles.models import Article, ArticleTopic, Image, Topic
 from providers.models import Provider
 from tests.factories import item_data, write_items
 from tests.factories import run_command as run
@@ -114,8 +114,14 @@ def test_item_topics_match_taxonomy_topics_case_insensitively(taxonomy, tmp_path
 
     assert Topic.objects.count() == 22
     a, b = (Article.objects.get(source_path=str(path)) for path in files)
-    assert set(a.topics.values_list("id", flat=True)) == {ids["Machine Learning"], ids["AI"]}
-    assert set(b.topics.values_list("id", flat=True)) == {ids["Machine Learning"], ids["Computer Vision"]}
+
+    def file_topics(article):
+        return set(article.topic_links.filter(source=ArticleTopic.Source.FILE).values_list("topic_id", flat=True))
+
+    assert file_topics(a) == {ids["Machine Learning"], ids["AI"]}
+    assert file_topics(b) == {ids["Machine Learning"], ids["Computer Vision"]}
+    # "machine learning" in the title: the taxonomy's parent "AI" follows automatically.
+    assert b.topic_links.get(source=ArticleTopic.Source.AUTO).topic_id == ids["AI"]
     assert Topic.objects.get(name="Machine Learning").parent.name == "AI"
 
 

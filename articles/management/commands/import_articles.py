@@ -43,6 +43,11 @@ class Command(BaseCommand):
             "--jobs", type=int, default=os.cpu_count() or 1, help="Parser processes (default: one per core)."
         )
         parser.add_argument(
+            "--no-auto-topics",
+            action="store_true",
+            help="Only the files' own topics: do not add topics found by the taxonomy's terms (see assign_topics).",
+        )
+        parser.add_argument(
             "--cache-images",
             action="store_true",
             help="Afterwards, enqueue fetching the images (a background task for `manage.py db_worker`).",
@@ -65,7 +70,7 @@ class Command(BaseCommand):
         run = ImportRun.objects.create(
             started_by=f"command ({getpass.getuser()})",
             paths=[str(p) for p in options["paths"]],
-            options={k: options[k] for k in ("dry_run", "trust_published", "base_url", "jobs")},
+            options={k: options[k] for k in ("dry_run", "trust_published", "base_url", "jobs", "no_auto_topics")},
         )
 
         def on_file(outcome):
@@ -94,6 +99,7 @@ class Command(BaseCommand):
                 dry_run=options["dry_run"],
                 base_url=options["base_url"],
                 jobs=options["jobs"],
+                auto_topics=not options["no_auto_topics"],
                 on_file=on_file,
             )
         except BaseException:
