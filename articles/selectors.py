@@ -15,8 +15,9 @@ from django.db.models import Exists, F, JSONField, OuterRef, Prefetch, QuerySet
 from django.db.models.fields.files import FieldFile
 from django.http import Http404
 
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.models import Article, Image, RelatedLink, Topic
 from articles.search import OuterTableExpression
+from articles.stories.identity import identity_hash
 from providers.models import Provider
 
 PAGE_SIZE = 20
@@ -229,7 +230,7 @@ def for_article_page(queryset: QuerySet) -> QuerySet:
 
 def link_local_coverage(links: list[RelatedLink]) -> None:
     """Set `link.local_slug` on related links whose story is itself public here (one query)."""
-    by_hash = {url_identity_hash(link.web_url): link for link in links}
+    by_hash = {link.url_hash or identity_hash(link.web_url): link for link in links}
     for link in links:
         link.local_slug = None
     if not by_hash:

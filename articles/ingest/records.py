@@ -70,6 +70,8 @@ class ItemRecord:
     related: list[RelatedRecord] = field(default_factory=list)
     secured: str = ""
     extra: dict = field(default_factory=dict)
+    # Story clustering's text units (articles.stories.similarity.Unit), computed in the parser's worker.
+    story_units: tuple = ()
 
 
 @dataclass(slots=True)
