@@ -193,7 +193,7 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
         if a.key not in usable:
             continue
         # Chunk articles that list this one, and earlier articles that do.
-        edges += [(1, chunk_node(a), node) for node, _ in listings.get(a.key, ()) + stored.get(a.key, [])]
+        edges += [(1, chunk_node(a), node) for node, _ in listings.get(a.key, []) + stored.get(a.key, [])]
     for h in usable & related:
         for mine, when in listings[h]:
             for node, other_when in listings[h] + stored.get(h, []):
