@@ -61,6 +61,7 @@ class Plan:
 
     story_for: dict[str, int] = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)
+    merged_into: set[int] = field(default_factory=set)
     rarity: Rarity | None = None
     articles: list[ChunkArticle] = field(default_factory=list)
 
@@ -345,7 +346,8 @@ def _decide(plan: Plan, articles, components: _Components, chunk_node, rebuildin
     plan.touched = set(targets.values()) | {a.story_id for a in articles if a.story_id is not None}
     if merges:
         _merge(merges)
-        plan.touched |= set(merges.values())
+        plan.merged_into = set(merges.values())
+        plan.touched |= plan.merged_into
 
 
 def _next_story_ids(n: int) -> list[int]:
