@@ -18,14 +18,14 @@ Import re-clusters a changed article by union only: `cluster_stories` (`rebuild_
 
 from __future__ import annotations
 
-from collections import defaultdict
+from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from itertools import batched
 
 from django.db import connection
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, F, Field, ForeignKey, Lookup, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
@@ -63,6 +63,7 @@ class Plan:
     touched: set[int] = field(default_factory=set)
     merged_into: set[int] = field(default_factory=set)
     rarity: Rarity | None = None
+    key_terms: set[int] = field(default_factory=set)  # the chunk's words rare enough to be keys
     articles: list[ChunkArticle] = field(default_factory=list)
 
 
@@ -99,6 +100,27 @@ class _Components:
         del self.stories[rb]
 
 
+class AnyOf(Lookup):
+    """`column = ANY(%s::type[])`: one array parameter for a whole list, instead of the thousands of
+    placeholders of `__in` (at 2,500 hashes per chunk, splitting and sending those cost more than the query)."""
+
+    lookup_name = "any_of"
+    prepare_rhs = False
+
+    def as_sql(self, compiler, connection):
+        lhs, params = self.process_lhs(compiler, connection)
+        return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", [*params, list(self.rhs)]
+
+
+Field.register_lookup(AnyOf)
+ForeignKey.register_lookup(AnyOf)
+
+
+def _among(field: str, values: list) -> dict:
+    """Filter keyword arguments for `field` in `values` (a batch from `_in`)."""
+    return {f"{field}__{'any_of' if connection.vendor == 'postgresql' else 'in'}": values}
+
+
 def _in(values: Iterable) -> Iterable[list]:
     """`values` in batches for IN (...): one batch on PostgreSQL (it binds arrays), several on SQLite."""
     values = sorted(set(values))
@@ -119,14 +141,14 @@ def _swept(queryset, before: tuple[datetime, int] | None, prefix: str = ""):
 
 def _links(hashes: list[str], chunk_ids: set[int], before):
     # The chunk's changed articles are left out: their stored links are about to be replaced.
-    links = RelatedLink.objects.filter(url_hash__in=hashes).exclude(article_id__in=chunk_ids)
+    links = RelatedLink.objects.filter(**_among("url_hash", hashes)).exclude(article_id__in=chunk_ids)
     return _swept(links, before, "article__")
 
 
 def load_rarity(terms: Iterable[int]) -> Rarity:
     rows = dict(StoryTerm.objects.none().values_list("term", "articles"))
     for batch in _in({*terms, DOCUMENTS}):
-        rows.update(StoryTerm.objects.filter(term__in=batch).values_list("term", "articles"))
+        rows.update(StoryTerm.objects.filter(**_among("term", batch)).values_list("term", "articles"))
     return Rarity(rows.pop(DOCUMENTS, 0), rows)
 
 
@@ -154,6 +176,7 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
                 rarity.frequencies[term] = rarity.frequencies.get(term, 0) + 1
     rarity = Rarity(rarity.documents, rarity.frequencies)
     plan.rarity = rarity
+    plan.key_terms = rarity.key_terms(text_terms)
 
     edges: list[tuple] = []
     node_of: dict[int, tuple] = {}  # existing article id -> its story node
@@ -187,7 +210,7 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
         ):
             stored[url_hash].append((article_node(article_id, story_id), published_at))
     for batch in _in(related & usable):
-        found = _swept(Article.objects.filter(web_url_hash__in=batch).exclude(id__in=chunk_ids), before)
+        found = _swept(Article.objects.filter(**_among("web_url_hash", batch)).exclude(id__in=chunk_ids), before)
         for key, article_id, story_id in found.values_list("web_url_hash", "id", "story_id"):
             edges += [(1, node, article_node(article_id, story_id)) for node, _ in listings[key]]
     for a in articles:
@@ -202,13 +225,13 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
                     edges.append((2, mine, node))
 
     # Rule 3: text. Candidates share at least two rare title words with a chunk unit, within the window.
-    edges += _text_edges(articles, rarity, chunk_node, article_node, chunk_ids, before)
+    edges += _text_edges(articles, plan, chunk_node, article_node, chunk_ids, before)
 
     curated = set()
     story_ids = {node[1] for edge in edges for node in edge[1:] if node[0] == "s"}
     story_ids |= {a.story_id for a in articles if a.story_id is not None and (a.locked or not rebuilding)}
     for batch in _in(story_ids):
-        curated.update(Story.objects.filter(id__in=batch, curated=True).values_list("id", flat=True))
+        curated.update(Story.objects.filter(**_among("id", batch), curated=True).values_list("id", flat=True))
     components = _Components(curated)
     for a in articles:
         components.find(chunk_node(a))
@@ -223,52 +246,49 @@ def _near(a: datetime | None, b: datetime | None, window: timedelta) -> bool:
     return a is None or b is None or abs(a - b) <= window
 
 
-def _text_edges(articles, rarity: Rarity, chunk_node, article_node, chunk_ids, before) -> list[tuple]:
-    # Every unit of the chunk, with the rare words it can be found by; only pairs with an article's own
-    # headline on at least one side count (two related entries alike say little about our articles).
-    units = [
-        (a, position, unit, similarity.keys([unit], rarity)) for a in articles for position, unit in enumerate(a.units)
-    ]
-    lookup = {term for _, _, unit, _ in units for term in unit.text if rarity.is_key(term)}
+def _text_edges(articles, plan: Plan, chunk_node, article_node, chunk_ids, before) -> list[tuple]:
+    # Units are found by their rare title words (`plan.key_terms`); only pairs with an article's own headline
+    # on at least one side count (two related entries alike say little about our articles). Set operations
+    # rather than loops over words: this runs for every chunk of every import.
+    rarity, key_terms = plan.rarity, plan.key_terms
+    units = [(a, position, unit) for a in articles for position, unit in enumerate(a.units)]
     edges = []
-    low = min(a.published_at for a in articles) - TEXT_WINDOW
-    high = max(a.published_at for a in articles) + TEXT_WINDOW
 
     # Within the chunk: an in-memory index of the units' rare title words.
     index: dict[int, list[int]] = defaultdict(list)
-    for i, (_, _, _, unit_keys) in enumerate(units):
-        for term in unit_keys:
+    for i, (_, _, unit) in enumerate(units):
+        for term in unit.title & key_terms:
             index[term].append(i)
-    for a, position, unit, _ in units:
-        shared: dict[int, int] = defaultdict(int)
-        for term in unit.text:
-            for j in index.get(term, ()):
-                shared[j] += 1
+    for a, position, unit in units:
+        shared = Counter(j for term in unit.text & index.keys() for j in index[term])
         for j, n in shared.items():
-            b, other_position, other_unit, _ = units[j]
+            b, other_position, other_unit = units[j]
             if n < 2 or b.key <= a.key or (position and other_position):
                 continue
             if _near(a.published_at, b.published_at, TEXT_WINDOW) and similarity.same_event(unit, other_unit, rarity):
                 edges.append((3, chunk_node(a), chunk_node(b)))
 
     # Against the database: stored keys of earlier articles' headlines and related entries.
-    hits: dict[tuple[int, int], set[int]] = defaultdict(set)  # (article id, position) -> shared keys
-    for batch in _in(lookup):
-        keys = StoryKey.objects.filter(key__in=batch, published_at__range=(low, high)).exclude(article_id__in=chunk_ids)
+    low = min(a.published_at for a in articles) - TEXT_WINDOW
+    high = max(a.published_at for a in articles) + TEXT_WINDOW
+    by_key: dict[int, list[tuple[int, int]]] = defaultdict(list)  # key -> (article id, position)
+    for batch in _in({term for _, _, unit in units for term in unit.text} & key_terms):
+        keys = StoryKey.objects.filter(**_among("key", batch), published_at__range=(low, high)).exclude(
+            article_id__in=chunk_ids
+        )
         for key, article_id, position in _swept(keys, before, "article__").values_list("key", "article_id", "position"):
-            hits[(article_id, position)].add(key)
-    candidates = {ref for ref, shared in hits.items() if len(shared) >= 2}
-    if not candidates:
+            by_key[key].append((article_id, position))
+    if not by_key:
         return edges
-    stored = _stored_units(candidates)
-    for a, position, unit, _ in units:
-        for ref in candidates:
-            if ref not in stored or (position and ref[1]):
-                continue
+    pairs = []
+    for a, position, unit in units:
+        shared = Counter(ref for term in unit.text & by_key.keys() for ref in by_key[term])
+        pairs += [(a, position, unit, ref) for ref, n in shared.items() if n >= 2 and not (position and ref[1])]
+    stored = _stored_units({ref for *_, ref in pairs})
+    for a, _, unit, ref in pairs:
+        if ref in stored:
             story_id, published_at, other_unit = stored[ref]
-            if len(unit.text & hits[ref]) < 2 or not _near(a.published_at, published_at, TEXT_WINDOW):
-                continue
-            if similarity.same_event(unit, other_unit, rarity):
+            if _near(a.published_at, published_at, TEXT_WINDOW) and similarity.same_event(unit, other_unit, rarity):
                 edges.append((3, chunk_node(a), article_node(ref[0], story_id)))
     return edges
 
@@ -279,7 +299,7 @@ def _stored_units(refs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int
     found = {}
     articles = {}
     for batch in _in(article_ids):
-        for pk, story_id, published_at, title, excerpt in Article.objects.filter(id__in=batch).values_list(
+        for pk, story_id, published_at, title, excerpt in Article.objects.filter(**_among("id", batch)).values_list(
             "id", "story_id", "published_at", "title", "excerpt"
         ):
             articles[pk] = (story_id, published_at)
@@ -289,7 +309,7 @@ def _stored_units(refs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int
     if entries:
         for batch in _in({article_id for article_id, _ in entries}):
             for article_id, position, title, excerpt, published_at in RelatedLink.objects.filter(
-                article_id__in=batch
+                **_among("article_id", batch)
             ).values_list("article_id", "position", "title", "excerpt", "published_at"):
                 if (article_id, position) in entries and article_id in articles:
                     story_id, article_published = articles[article_id]
@@ -309,7 +329,9 @@ def _decide(plan: Plan, articles, components: _Components, chunk_node, rebuildin
         current = {a.story_id for a in articles if a.story_id is not None}
         for batch in _in(current):
             claimed.update(
-                _swept(Article.objects.filter(story_id__in=batch), before).values_list("story_id", flat=True).distinct()
+                _swept(Article.objects.filter(**_among("story_id", batch)), before)
+                .values_list("story_id", flat=True)
+                .distinct()
             )
     merges: dict[int, int] = {}
     fresh: list[tuple] = []
@@ -380,14 +402,13 @@ def finish_chunk(plan: Plan, article_ids: dict[str, int], *, count_terms: bool =
     leads and sizes."""
     if not plan.articles:
         return
-    rarity = plan.rarity
     ids = [article_ids[a.key] for a in plan.articles]
     StoryKey.objects.filter(article_id__in=[a.article_id for a in plan.articles if a.article_id]).delete()
     rows = []
     for a, article_id in zip(plan.articles, ids, strict=True):
         for position, unit in enumerate(a.units):
             published_at = a.published_at
-            rows += [(key, article_id, position, published_at) for key in sorted(similarity.keys([unit], rarity))]
+            rows += [(key, article_id, position, published_at) for key in sorted(unit.title & plan.key_terms)]
     insert_rows(StoryKey, ["key", "article_id", "position", "published_at"], rows)
     if count_terms:
         counts: dict[int, int] = defaultdict(int)
@@ -430,11 +451,11 @@ def refresh_stories(story_ids: Iterable[int]) -> None:
     ).values("id")[:1]
     now = timezone.now()
     for batch in _in(story_ids):
-        Story.objects.filter(id__in=batch).update(
+        Story.objects.filter(**_among("id", batch)).update(
             size=Coalesce(Subquery(members.values("story").annotate(n=Count("id")).values("n")), 0),
             first_published_at=Subquery(members.order_by("published_at").values("published_at")[:1]),
             last_published_at=Subquery(members.order_by("-published_at").values("published_at")[:1]),
             lead=Case(When(lead_pinned=True, lead__isnull=False, then=F("lead")), default=Subquery(best)),
             updated_at=now,
         )
-        Story.objects.filter(id__in=batch, size=0).delete()
+        Story.objects.filter(**_among("id", batch), size=0).delete()

@@ -108,13 +108,11 @@ class Rarity:
     def __call__(self, term: int) -> float:
         return math.log((self.documents + PRIOR) / (self.frequencies.get(term, 0) + 1)) / self._scale
 
-    def is_key(self, term: int) -> bool:
-        """Rare enough to look candidates up by: common words would return half the archive."""
-        return self.frequencies.get(term, 0) <= max(KEY_MIN_DF, KEY_MAX_SHARE * self.documents)
-
-
-def keys(units: Iterable[Unit], rarity: Rarity) -> set[int]:
-    return {term for unit in units for term in unit.title if rarity.is_key(term)}
+    def key_terms(self, terms: Iterable[int]) -> set[int]:
+        """Those rare enough to look candidates up by: common words would return half the archive."""
+        limit = max(KEY_MIN_DF, KEY_MAX_SHARE * self.documents)
+        frequencies = self.frequencies
+        return {term for term in terms if frequencies.get(term, 0) <= limit}
 
 
 def evidence(a: Unit, b: Unit, rarity: Callable[[int], float]) -> tuple[float, float]:
