@@ -185,9 +185,13 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
         node_of[article_id] = ("s", story_id)
         return node_of[article_id]
 
+    # Stories an editor shaped: in a rebuild their members stay, like locked articles (a split leaves the
+    # rest of the story unlocked, yet the two parts must not be glued back together).
+    curated = _curated({a.story_id for a in articles if a.story_id is not None})
+
     def chunk_node(a: ChunkArticle) -> tuple:
-        if a.locked or (a.story_id is not None and not rebuilding):
-            return ("s", a.story_id)  # locked: never moves; changed on import: re-clusters by union only
+        if a.locked or (a.story_id is not None and (not rebuilding or a.story_id in curated)):
+            return ("s", a.story_id)  # never moves; a changed article re-clusters by union only
         return ("a", a.key)
 
     # Rules 1 and 2: related links, both directions, and the hub counts of every hash involved.
@@ -227,11 +231,7 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
     # Rule 3: text. Candidates share at least two rare title words with a chunk unit, within the window.
     edges += _text_edges(articles, plan, chunk_node, article_node, chunk_ids, before)
 
-    curated = set()
-    story_ids = {node[1] for edge in edges for node in edge[1:] if node[0] == "s"}
-    story_ids |= {a.story_id for a in articles if a.story_id is not None and (a.locked or not rebuilding)}
-    for batch in _in(story_ids):
-        curated.update(Story.objects.filter(**_among("id", batch), curated=True).values_list("id", flat=True))
+    curated |= _curated({node[1] for edge in edges for node in edge[1:] if node[0] == "s"})
     components = _Components(curated)
     for a in articles:
         components.find(chunk_node(a))
@@ -240,6 +240,13 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
 
     _decide(plan, articles, components, chunk_node, rebuilding, before)
     return plan
+
+
+def _curated(story_ids: set[int]) -> set[int]:
+    found = set()
+    for batch in _in(story_ids):
+        found.update(Story.objects.filter(**_among("id", batch), curated=True).values_list("id", flat=True))
+    return found
 
 
 def _near(a: datetime | None, b: datetime | None, window: timedelta) -> bool:
