@@ -29,7 +29,7 @@ from django.db.models import Case, Count, F, Field, ForeignKey, Lookup, OuterRef
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from articles.ingest.rows import insert_rows
+from articles.ingest.rows import insert_rows, update_rows
 from articles.models import Article, RelatedLink, Story, StoryKey, StoryTerm
 from articles.stories import similarity
 from articles.stories.similarity import Rarity, Unit
@@ -62,6 +62,7 @@ class Plan:
     story_for: dict[str, int] = field(default_factory=dict)
     touched: set[int] = field(default_factory=set)
     merged_into: set[int] = field(default_factory=set)
+    singletons: dict[int, str] = field(default_factory=dict)  # new story id -> key of its only article
     rarity: Rarity | None = None
     key_terms: set[int] = field(default_factory=set)  # the chunk's words rare enough to be keys
     articles: list[ChunkArticle] = field(default_factory=list)
@@ -369,6 +370,9 @@ def _decide(plan: Plan, articles, components: _Components, chunk_node, rebuildin
             [(pk, False, False, 0, now, now) for pk in ids],
         )
         targets.update(zip(fresh, ids, strict=True))
+        plan.singletons = {
+            pk: groups[root][0].key for root, pk in zip(fresh, ids, strict=True) if len(groups[root]) == 1
+        }
     for root, members in groups.items():
         for a in members:
             plan.story_for[a.key] = targets[root]
@@ -425,7 +429,17 @@ def finish_chunk(plan: Plan, article_ids: dict[str, int], *, count_terms: bool =
                 for term in a.units[0].text:
                     counts[term] += 1
         add_term_counts(counts)
-    refresh_stories(plan.touched)
+    # Most new articles start a story of their own: those are written from the plan, without subqueries.
+    by_key = {a.key: a for a in plan.articles}
+    update_rows(
+        Story,
+        ["lead_id", "size", "first_published_at", "last_published_at"],
+        [
+            (pk, article_ids[key], 1, by_key[key].published_at, by_key[key].published_at)
+            for pk, key in sorted(plan.singletons.items())
+        ],
+    )
+    refresh_stories(plan.touched - plan.singletons.keys())
 
 
 def add_term_counts(counts: dict[int, int]) -> None:

@@ -21,7 +21,9 @@ COVERAGE = 0.5  # weighted share of one title found in the other unit
 EVIDENCE = 4.0  # sum of the shared words' rarities (each 0..1): about four rare words, or many fairly rare ones
 WINDOW_HOURS = 72  # coverage of one event is published within about three days
 PRIOR = 20  # documents assumed unseen, so that a tiny database does not call every word rare
-KEY_MIN_DF, KEY_MAX_SHARE = 20, 0.01  # title words rarer than this are candidate keys (see keys())
+# Title words in at most this many articles (or share of them) are stored and looked up as candidate keys: rarer
+# words than any evidence needs, and few enough rows per article that the key table stays cheap to write.
+KEY_MIN_DF, KEY_MAX_SHARE = 20, 0.002
 
 _WORD = re.compile(r"[a-z0-9]+")
 _STOP_TEXT = """a about above after again against all also am an and any are as at be because been before being below
