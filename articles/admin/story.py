@@ -5,6 +5,7 @@ articles/admin/actions.py). Writes go through articles.stories.services.
 """
 
 from django.contrib import admin, messages
+from django.contrib.admin.options import ActionLocation
 from django.urls import reverse
 from django.utils.html import format_html
 
@@ -116,8 +117,8 @@ class StoryAdmin(admin.ModelAdmin):
     def has_delete_permission(self, request, obj=None):
         return False
 
-    def get_actions(self, request):
-        actions = super().get_actions(request)
+    def get_actions(self, request, action_location=ActionLocation.CHANGE_LIST):
+        actions = super().get_actions(request, action_location=action_location)
         actions.pop("delete_selected", None)
         return actions
 
