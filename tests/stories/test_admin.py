@@ -4,7 +4,7 @@ import importlib
 
 import pytest
 from django.contrib.admin.models import LogEntry
-from django.contrib.auth.models import Group, Permission
+from django.contrib.auth.models import Group, Permission, User
 
 from articles.models import Article, Story
 from tests.admin.conftest import action, make_article, make_user, messages_of
@@ -16,11 +16,12 @@ STORY_PERMISSIONS = importlib.import_module("articles.migrations.0007_stories").
 
 @pytest.fixture
 def editor(db):
+    user = make_user("edna", "Editors")
     # A flush by an earlier transactional test loses migration 0007's grants; give them back as it does.
-    Group.objects.get_or_create(name="Editors")[0].permissions.add(
+    Group.objects.get(name="Editors").permissions.add(
         *Permission.objects.filter(content_type__app_label="articles", codename__in=STORY_PERMISSIONS)
     )
-    return make_user("edna", "Editors")
+    return User.objects.get(pk=user.pk)  # no stale permission cache
 
 
 @pytest.fixture
