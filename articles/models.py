@@ -125,6 +125,7 @@ class Article(models.Model):
         super().save(*args, **kwargs)
         if new_story:
             Story.objects.filter(pk=self.story_id).update(lead=self)
+            self.story.lead_id = self.pk
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
