@@ -18,11 +18,12 @@ Import re-clusters a changed article by union only: `cluster_stories` (`rebuild_
 
 from __future__ import annotations
 
+import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import batched
+from itertools import batched, chain
 
 from django.db import connection
 from django.db.models import Case, Count, F, Field, ForeignKey, Lookup, OuterRef, Q, Subquery, When
@@ -63,6 +64,7 @@ class Plan:
     touched: set[int] = field(default_factory=set)
     merged_into: set[int] = field(default_factory=set)
     singletons: dict[int, str] = field(default_factory=dict)  # new story id -> key of its only article
+    new_terms: Counter = field(default_factory=Counter)  # what the chunk adds to the term frequencies
     rarity: Rarity | None = None
     key_terms: set[int] = field(default_factory=set)  # the chunk's words rare enough to be keys
     articles: list[ChunkArticle] = field(default_factory=list)
@@ -102,24 +104,31 @@ class _Components:
 
 
 class AnyOf(Lookup):
-    """`column = ANY(%s::type[])`: one array parameter for a whole list, instead of the thousands of
-    placeholders of `__in` (at 2,500 hashes per chunk, splitting and sending those cost more than the query)."""
+    """`column = ANY(%s::type[])` with the whole list as one array literal: thousands of `IN` placeholders per
+    chunk (and psycopg quoting each array element) cost more to build and send than the queries took."""
 
     lookup_name = "any_of"
     prepare_rhs = False
 
     def as_sql(self, compiler, connection):
         lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", [*params, list(self.rhs)]
+        return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", [*params, self.rhs]
 
 
 Field.register_lookup(AnyOf)
 ForeignKey.register_lookup(AnyOf)
+_ARRAY_SAFE = re.compile(r"(?:-?[0-9a-z]+,)*-?[0-9a-z]+")
 
 
 def _among(field: str, values: list) -> dict:
-    """Filter keyword arguments for `field` in `values` (a batch from `_in`)."""
-    return {f"{field}__{'any_of' if connection.vendor == 'postgresql' else 'in'}": values}
+    """Filter keyword arguments for `field` in `values` (a batch from `_in`): ids, term ids and hex hashes, so
+    the PostgreSQL array literal needs no quoting (checked, never assumed)."""
+    if connection.vendor != "postgresql":
+        return {f"{field}__in": values}
+    text = ",".join(map(str, values))
+    if values and not _ARRAY_SAFE.fullmatch(text):
+        raise ValueError(f"unexpected value for {field}")
+    return {f"{field}__any_of": "{" + text + "}"}
 
 
 def _in(values: Iterable) -> Iterable[list]:
@@ -168,14 +177,13 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
     related = {h for a in articles for h in a.related}
 
     # Term frequencies counting this chunk's new articles: a chunk's own words are as common as they are.
-    text_terms = {t for a in articles for u in a.units for t in u.text}
+    text_terms = set().union(*(u.text for a in articles for u in a.units))
     rarity = load_rarity(text_terms)
-    for a in articles:
-        if a.new_in_database and not rebuilding:
-            rarity.documents += 1
-            for term in a.units[0].text:
-                rarity.frequencies[term] = rarity.frequencies.get(term, 0) + 1
-    rarity = Rarity(rarity.documents, rarity.frequencies)
+    plan.new_terms = Counter() if rebuilding else _new_terms(articles)
+    frequencies = rarity.frequencies
+    for term, n in plan.new_terms.items():
+        frequencies[term] = frequencies.get(term, 0) + n
+    rarity = Rarity(rarity.documents + plan.new_terms.pop(DOCUMENTS, 0), frequencies)
     plan.rarity = rarity
     plan.key_terms = rarity.key_terms(text_terms)
 
@@ -243,6 +251,14 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
     return plan
 
 
+def _new_terms(articles: list[ChunkArticle]) -> Counter:
+    """Term frequencies the chunk's new articles add (their own headline and excerpt), and their number."""
+    new = [a.units[0].text for a in articles if a.new_in_database]
+    counts = Counter(chain.from_iterable(new))
+    counts[DOCUMENTS] = len(new)
+    return counts
+
+
 def _curated(story_ids: set[int]) -> set[int]:
     found = set()
     for batch in _in(story_ids):
@@ -267,8 +283,12 @@ def _text_edges(articles, plan: Plan, chunk_node, article_node, chunk_ids, befor
     for i, (_, _, unit) in enumerate(units):
         for term in unit.title & key_terms:
             index[term].append(i)
+    indexed = index.keys()
     for a, position, unit in units:
-        shared = Counter(j for term in unit.text & index.keys() for j in index[term])
+        found = unit.text & indexed
+        if len(found) < 2:
+            continue  # a candidate needs two shared rare words: most units have none
+        shared = Counter(j for term in found for j in index[term])
         for j, n in shared.items():
             b, other_position, other_unit = units[j]
             if n < 2 or b.key <= a.key or (position and other_position):
@@ -289,8 +309,12 @@ def _text_edges(articles, plan: Plan, chunk_node, article_node, chunk_ids, befor
     if not by_key:
         return edges
     pairs = []
+    stored_keys = by_key.keys()
     for a, position, unit in units:
-        shared = Counter(ref for term in unit.text & by_key.keys() for ref in by_key[term])
+        found = unit.text & stored_keys
+        if len(found) < 2:
+            continue
+        shared = Counter(ref for term in found for ref in by_key[term])
         pairs += [(a, position, unit, ref) for ref, n in shared.items() if n >= 2 and not (position and ref[1])]
     stored = _stored_units({ref for *_, ref in pairs})
     for a, _, unit, ref in pairs:
@@ -421,14 +445,8 @@ def finish_chunk(plan: Plan, article_ids: dict[str, int], *, count_terms: bool =
             published_at = a.published_at
             rows += [(key, article_id, position, published_at) for key in sorted(unit.title & plan.key_terms)]
     insert_rows(StoryKey, ["key", "article_id", "position", "published_at"], rows)
-    if count_terms:
-        counts: dict[int, int] = defaultdict(int)
-        for a in plan.articles:
-            if a.new_in_database:
-                counts[DOCUMENTS] += 1
-                for term in a.units[0].text:
-                    counts[term] += 1
-        add_term_counts(counts)
+    if count_terms and plan.new_terms:
+        add_term_counts({**plan.new_terms, DOCUMENTS: sum(a.new_in_database for a in plan.articles)})
     # Most new articles start a story of their own: those are written from the plan, without subqueries.
     by_key = {a.key: a for a in plan.articles}
     update_rows(
