@@ -68,7 +68,10 @@ def parse_only(files: list[Path]) -> tuple[float, float, int]:
 
 # --------------------------------------------------------------------------- database
 def table_counts(db_url: str) -> dict[str, int]:
-    tables = ["articles_article", "articles_relatedlink", "articles_image", "providers_provider", "articles_topic"]
+    tables = [
+        "articles_article", "articles_relatedlink", "articles_image", "providers_provider", "articles_topic",
+        "articles_story", "articles_storykey", "articles_storyterm",
+    ]  # fmt: skip
     out = {}
     with psycopg.connect(db_url) as conn:
         for table in tables:
