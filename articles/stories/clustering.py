@@ -156,7 +156,7 @@ def _links(hashes: list[str], chunk_ids: set[int], before):
 
 
 def load_rarity(terms: Iterable[int]) -> Rarity:
-    rows = dict(StoryTerm.objects.none().values_list("term", "articles"))
+    rows: dict[int, int] = {}
     for batch in _in({*terms, DOCUMENTS}):
         rows.update(StoryTerm.objects.filter(**_among("term", batch)).values_list("term", "articles"))
     return Rarity(rows.pop(DOCUMENTS, 0), rows)
@@ -187,12 +187,10 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
     plan.rarity = rarity
     plan.key_terms = rarity.key_terms(text_terms)
 
-    edges: list[tuple] = []
-    node_of: dict[int, tuple] = {}  # existing article id -> its story node
+    edges: list[tuple] = []  # (rule, node, node); nodes: ("a", key) a chunk article, ("s", id) an existing story
 
     def article_node(article_id: int, story_id: int) -> tuple:
-        node_of[article_id] = ("s", story_id)
-        return node_of[article_id]
+        return ("s", story_id)  # an existing article stands for its story
 
     # Stories an editor shaped: in a rebuild their members stay, like locked articles (a split leaves the
     # rest of the story unlocked, yet the two parts must not be glued back together).
