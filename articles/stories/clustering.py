@@ -18,28 +18,27 @@ Import re-clusters a changed article by union only: `cluster_stories` (`rebuild_
 
 from __future__ import annotations
 
-import re
 from collections import Counter, defaultdict
 from collections.abc import Iterable
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
-from itertools import batched, chain
+from itertools import chain
 
 from django.db import connection
-from django.db.models import Case, Count, F, Field, ForeignKey, Lookup, OuterRef, Q, Subquery, When
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
 from articles.ingest.rows import insert_rows, update_rows
 from articles.models import Article, RelatedLink, Story, StoryKey, StoryTerm
 from articles.stories import similarity
+from articles.stories.lookups import among, batches
 from articles.stories.similarity import Rarity, Unit
 
 HUB_LIMIT = 25  # a related URL listed by more articles than this joins nothing (real stories list ~15)
 LINK_WINDOW = timedelta(days=7)  # rule 2: two articles citing one source a week apart are not one event
 TEXT_WINDOW = timedelta(hours=similarity.WINDOW_HOURS)
 DOCUMENTS = -1  # StoryTerm row counting the articles (term ids are never negative)
-_IN_BATCH = 5000  # values per IN (...) on SQLite, far below its variable limit
 
 
 @dataclass(slots=True, eq=False)
@@ -103,42 +102,6 @@ class _Components:
         del self.stories[rb]
 
 
-class AnyOf(Lookup):
-    """`column = ANY(%s::type[])` with the whole list as one array literal: thousands of `IN` placeholders per
-    chunk (and psycopg quoting each array element) cost more to build and send than the queries took."""
-
-    lookup_name = "any_of"
-    prepare_rhs = False
-
-    def as_sql(self, compiler, connection):
-        lhs, params = self.process_lhs(compiler, connection)
-        return f"{lhs} = ANY(%s::{self.lhs.output_field.db_type(connection)}[])", [*params, self.rhs]
-
-
-Field.register_lookup(AnyOf)
-ForeignKey.register_lookup(AnyOf)
-_ARRAY_SAFE = re.compile(r"(?:-?[0-9a-z]+,)*-?[0-9a-z]+")
-
-
-def _among(field: str, values: list) -> dict:
-    """Filter keyword arguments for `field` in `values` (a batch from `_in`): ids, term ids and hex hashes, so
-    the PostgreSQL array literal needs no quoting (checked, never assumed)."""
-    if connection.vendor != "postgresql":
-        return {f"{field}__in": values}
-    text = ",".join(map(str, values))
-    if values and not _ARRAY_SAFE.fullmatch(text):
-        raise ValueError(f"unexpected value for {field}")
-    return {f"{field}__any_of": "{" + text + "}"}
-
-
-def _in(values: Iterable) -> Iterable[list]:
-    """`values` in batches for IN (...): one batch on PostgreSQL (it binds arrays), several on SQLite."""
-    values = sorted(set(values))
-    if connection.vendor == "postgresql":
-        return [values] if values else []
-    return [list(batch) for batch in batched(values, _IN_BATCH)]
-
-
 def _swept(queryset, before: tuple[datetime, int] | None, prefix: str = ""):
     """During a rebuild only articles already swept count as existing."""
     if before is None:
@@ -151,14 +114,14 @@ def _swept(queryset, before: tuple[datetime, int] | None, prefix: str = ""):
 
 def _links(hashes: list[str], chunk_ids: set[int], before):
     # The chunk's changed articles are left out: their stored links are about to be replaced.
-    links = RelatedLink.objects.filter(**_among("url_hash", hashes)).exclude(article_id__in=chunk_ids)
+    links = RelatedLink.objects.filter(**among("url_hash", hashes)).exclude(article_id__in=chunk_ids)
     return _swept(links, before, "article__")
 
 
 def load_rarity(terms: Iterable[int]) -> Rarity:
     rows: dict[int, int] = {}
-    for batch in _in({*terms, DOCUMENTS}):
-        rows.update(StoryTerm.objects.filter(**_among("term", batch)).values_list("term", "articles"))
+    for batch in batches({*terms, DOCUMENTS}):
+        rows.update(StoryTerm.objects.filter(**among("term", batch)).values_list("term", "articles"))
     return Rarity(rows.pop(DOCUMENTS, 0), rows)
 
 
@@ -208,20 +171,20 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
             listings[h].append((chunk_node(a), a.published_at))
     hashes = set(own) | related
     counts: dict[str, int] = {h: len(nodes) for h, nodes in listings.items()}
-    for batch in _in(hashes):
+    for batch in batches(hashes):
         links = _links(batch, chunk_ids, before)
         for url_hash, n in links.order_by().values_list("url_hash").annotate(n=Count("id")):
             counts[url_hash] = counts.get(url_hash, 0) + n
     usable = {h for h in hashes if counts.get(h, 0) <= HUB_LIMIT}
     stored: dict[str, list[tuple[tuple, datetime]]] = defaultdict(list)  # the same, for earlier articles
-    for batch in _in(usable):
+    for batch in batches(usable):
         links = _links(batch, chunk_ids, before)
         for url_hash, article_id, story_id, published_at in links.values_list(
             "url_hash", "article_id", "article__story_id", "article__published_at"
         ):
             stored[url_hash].append((article_node(article_id, story_id), published_at))
-    for batch in _in(related & usable):
-        found = _swept(Article.objects.filter(**_among("web_url_hash", batch)).exclude(id__in=chunk_ids), before)
+    for batch in batches(related & usable):
+        found = _swept(Article.objects.filter(**among("web_url_hash", batch)).exclude(id__in=chunk_ids), before)
         for key, article_id, story_id in found.values_list("web_url_hash", "id", "story_id"):
             edges += [(1, node, article_node(article_id, story_id)) for node, _ in listings[key]]
     for a in articles:
@@ -259,8 +222,8 @@ def _new_terms(articles: list[ChunkArticle]) -> Counter:
 
 def _curated(story_ids: set[int]) -> set[int]:
     found = set()
-    for batch in _in(story_ids):
-        found.update(Story.objects.filter(**_among("id", batch), curated=True).values_list("id", flat=True))
+    for batch in batches(story_ids):
+        found.update(Story.objects.filter(**among("id", batch), curated=True).values_list("id", flat=True))
     return found
 
 
@@ -298,8 +261,8 @@ def _text_edges(articles, plan: Plan, chunk_node, article_node, chunk_ids, befor
     low = min(a.published_at for a in articles) - TEXT_WINDOW
     high = max(a.published_at for a in articles) + TEXT_WINDOW
     by_key: dict[int, list[tuple[int, int]]] = defaultdict(list)  # key -> (article id, position)
-    for batch in _in({term for _, _, unit in units for term in unit.text} & key_terms):
-        keys = StoryKey.objects.filter(**_among("key", batch), published_at__range=(low, high)).exclude(
+    for batch in batches({term for _, _, unit in units for term in unit.text} & key_terms):
+        keys = StoryKey.objects.filter(**among("key", batch), published_at__range=(low, high)).exclude(
             article_id__in=chunk_ids
         )
         for key, article_id, position in _swept(keys, before, "article__").values_list("key", "article_id", "position"):
@@ -328,8 +291,8 @@ def _stored_units(refs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int
     article_ids = {article_id for article_id, _ in refs}
     found = {}
     articles = {}
-    for batch in _in(article_ids):
-        for pk, story_id, published_at, title, excerpt in Article.objects.filter(**_among("id", batch)).values_list(
+    for batch in batches(article_ids):
+        for pk, story_id, published_at, title, excerpt in Article.objects.filter(**among("id", batch)).values_list(
             "id", "story_id", "published_at", "title", "excerpt"
         ):
             articles[pk] = (story_id, published_at)
@@ -337,9 +300,9 @@ def _stored_units(refs: set[tuple[int, int]]) -> dict[tuple[int, int], tuple[int
                 found[(pk, 0)] = (story_id, published_at, Unit.of(title, excerpt))
     entries = {(article_id, position - 1) for article_id, position in refs if position}
     if entries:
-        for batch in _in({article_id for article_id, _ in entries}):
+        for batch in batches({article_id for article_id, _ in entries}):
             for article_id, position, title, excerpt, published_at in RelatedLink.objects.filter(
-                **_among("article_id", batch)
+                **among("article_id", batch)
             ).values_list("article_id", "position", "title", "excerpt", "published_at"):
                 if (article_id, position) in entries and article_id in articles:
                     story_id, article_published = articles[article_id]
@@ -357,9 +320,9 @@ def _decide(plan: Plan, articles, components: _Components, chunk_node, rebuildin
     claimed: set[int] = set()
     if rebuilding:
         current = {a.story_id for a in articles if a.story_id is not None}
-        for batch in _in(current):
+        for batch in batches(current):
             claimed.update(
-                _swept(Article.objects.filter(**_among("story_id", batch)), before)
+                _swept(Article.objects.filter(**among("story_id", batch)), before)
                 .values_list("story_id", flat=True)
                 .distinct()
             )
@@ -487,12 +450,12 @@ def refresh_stories(story_ids: Iterable[int]) -> None:
         F("quality").desc(nulls_last=True), F("heat").desc(nulls_last=True), "published_at", "id"
     ).values("id")[:1]
     now = timezone.now()
-    for batch in _in(story_ids):
-        Story.objects.filter(**_among("id", batch)).update(
+    for batch in batches(story_ids):
+        Story.objects.filter(**among("id", batch)).update(
             size=Coalesce(Subquery(members.values("story").annotate(n=Count("id")).values("n")), 0),
             first_published_at=Subquery(members.order_by("published_at").values("published_at")[:1]),
             last_published_at=Subquery(members.order_by("-published_at").values("published_at")[:1]),
             lead=Case(When(lead_pinned=True, lead__isnull=False, then=F("lead")), default=Subquery(best)),
             updated_at=now,
         )
-        Story.objects.filter(**_among("id", batch), size=0).delete()
+        Story.objects.filter(**among("id", batch), size=0).delete()
