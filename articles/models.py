@@ -4,18 +4,20 @@ from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Now
 from django.urls import reverse
+from django.utils import timezone
 
 URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`
 TERM_MAX_LENGTH = 100  # a matched term: a taxonomy keyword or topic name, both capped at 100 by import_taxonomy
 
 # Fields whose editorial value must survive re-imports once an editor has touched them.
-EDITORIAL_FIELDS = frozenset({"published", "quality", "topics"})
+EDITORIAL_FIELDS = frozenset({"published", "quality", "topics", "story"})
 
 
-def url_identity_hash(web_url: str) -> str:
-    """Stable key for an article URL: URLs are too long for a plain unique B-tree index."""
-    return hashlib.sha256(web_url.encode()).hexdigest()
+def url_identity_hash(url: str) -> str:
+    """Stable key for a URL string as given (image cache keys). Articles and related links are keyed by their
+    identity without trackers instead: `articles.stories.identity.identity_hash`."""
+    return hashlib.sha256(url.encode()).hexdigest()
 
 
 class Topic(models.Model):
@@ -51,7 +53,8 @@ class ArticleQuerySet(models.QuerySet):
 class Article(models.Model):
     # Identity and upstream content (refreshed by imports).
     web_url = models.URLField(max_length=URL_MAX_LENGTH)
-    web_url_hash = models.CharField(max_length=64, editable=False)  # unique: see Meta.constraints
+    # SHA-256 of the identity (web_url without tracking parameters); unique: see Meta.constraints.
+    web_url_hash = models.CharField(max_length=64, editable=False)
     slug = models.SlugField(max_length=120, db_index=False)  # unique: see Meta.constraints
     title = models.CharField(max_length=1000)
     excerpt = models.TextField(blank=True)
@@ -84,6 +87,9 @@ class Article(models.Model):
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
 
+    # The event it reports (articles.stories): set at import, changed by clustering and editors.
+    story = models.ForeignKey("Story", on_delete=models.PROTECT, related_name="articles", db_index=False)
+
     # Import bookkeeping.
     source_path = models.TextField(blank=True)
     content_hash = models.CharField(max_length=64, blank=True)  # indexed: see Meta.indexes
@@ -99,6 +105,8 @@ class Article(models.Model):
             models.Index(fields=["published", "-published_at"], name="article_public_latest"),
             models.Index(fields=["provider", "-published_at"], name="article_provider_latest"),
             models.Index(fields=["content_hash"], name="article_content_hash"),
+            # A story's members in time order; also serves every lookup by story (no separate FK index).
+            models.Index(fields=["story", "published_at"], name="article_story_published"),
         ]
         # Declared here rather than with unique=True/db_index=True on the fields: on PostgreSQL those also add a
         # second, LIKE-only index that no query uses and that every import would pay for.
@@ -109,6 +117,16 @@ class Article(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        # Every article belongs to a story: one saved outside the importer (a script, a test) starts its own.
+        new_story = self.story_id is None
+        if new_story:
+            self.story = Story.objects.create(first_published_at=self.published_at, last_published_at=self.published_at)
+        super().save(*args, **kwargs)
+        if new_story:
+            Story.objects.filter(pk=self.story_id).update(lead=self)
+            self.story.lead_id = self.pk
 
     def get_absolute_url(self) -> str:
         return reverse("articles:detail", kwargs={"slug": self.slug})
@@ -142,6 +160,65 @@ class ArticleTopic(models.Model):
         return f"{self.topic_id} on {self.article_id} ({self.source})"
 
 
+class Story(models.Model):
+    """One event: its articles (every article belongs to exactly one story) and the one that leads."""
+
+    # Nullable only because of the circular reference: clustering always sets it.
+    lead = models.ForeignKey(Article, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    lead_pinned = models.BooleanField(default=False, help_text="An editor chose the lead: clustering keeps it.")
+    pinned_at = models.DateTimeField(
+        null=True, blank=True, help_text="An editor pinned the story to the top of the top-stories page."
+    )
+    curated = models.BooleanField(
+        default=False,
+        help_text="An editor split, merged or pinned here: clustering may add new articles, never merge it away.",
+    )
+    size = models.PositiveIntegerField(default=1, help_text="Number of articles (published or not).")
+    first_published_at = models.DateTimeField(null=True, blank=True)
+    last_published_at = models.DateTimeField(null=True, blank=True)
+    created_at = models.DateTimeField(default=timezone.now, editable=False)
+    updated_at = models.DateTimeField(default=timezone.now, editable=False)
+
+    class Meta:
+        verbose_name_plural = "stories"
+        ordering = ["-last_published_at", "-id"]
+        indexes = [
+            models.Index(fields=["pinned_at"], name="story_pinned", condition=models.Q(pinned_at__isnull=False)),
+        ]
+
+    def __str__(self) -> str:
+        return f"Story {self.pk}"
+
+
+class StoryTerm(models.Model):
+    """How many articles use a word in their title or excerpt: what makes a shared word evidence of one event.
+
+    The row with term 0 counts the articles themselves.
+    """
+
+    term = models.BigIntegerField(primary_key=True)
+    articles = models.PositiveIntegerField(default=0)
+
+    def __str__(self) -> str:
+        return f"term {self.term}: {self.articles} articles"
+
+
+class StoryKey(models.Model):
+    """A rare title word of an article or of one of its related entries (`position` 0: the article's own title,
+    n: related entry n-1), to find same-event candidates by one indexed query."""
+
+    key = models.BigIntegerField()
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    position = models.PositiveSmallIntegerField()
+    published_at = models.DateTimeField()
+
+    class Meta:
+        indexes = [models.Index(fields=["key", "published_at"], name="story_key_lookup")]
+
+    def __str__(self) -> str:
+        return f"key {self.key} of article {self.article_id}/{self.position}"
+
+
 class RelatedLink(models.Model):
     """Coverage of the same story by another outlet, in upstream order."""
 
@@ -149,6 +226,8 @@ class RelatedLink(models.Model):
     article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="related_links", db_index=False)
     position = models.PositiveSmallIntegerField()
     web_url = models.URLField(max_length=URL_MAX_LENGTH)
+    # The identity hash of web_url (as Article.web_url_hash), so links match articles both ways by index.
+    url_hash = models.CharField(max_length=64, blank=True)
     title = models.CharField(max_length=1000)
     excerpt = models.TextField(blank=True)
     published_at = models.DateTimeField(null=True, blank=True)
@@ -166,6 +245,7 @@ class RelatedLink(models.Model):
 
     class Meta:
         ordering = ["article", "position"]
+        indexes = [models.Index(fields=["url_hash"], name="related_link_url_hash")]
         constraints = [models.UniqueConstraint(fields=["article", "position"], name="related_link_position_unique")]
 
     def __str__(self) -> str:

@@ -27,8 +27,9 @@ from django.db.models.fields.files import FieldFile
 from django.http import Http404
 
 from articles.cache import cached_public_value
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.models import Article, Image, RelatedLink, Topic
 from articles.search import OuterTableExpression
+from articles.stories.identity import identity_hash
 from newsroom.errors import InvalidParameter
 from providers.models import Provider
 
@@ -242,7 +243,7 @@ def for_article_page(queryset: QuerySet) -> QuerySet:
 
 def link_local_coverage(links: list[RelatedLink]) -> None:
     """Set `link.local_slug` on related links whose story is itself public here (one query)."""
-    by_hash = {url_identity_hash(link.web_url): link for link in links}
+    by_hash = {link.url_hash or identity_hash(link.web_url): link for link in links}
     for link in links:
         link.local_slug = None
     if not by_hash:

@@ -64,7 +64,7 @@ def load(directory: Path, env: dict, jobs: int, url: str, count: int) -> None:
 _COPIED = (
     "excerpt, category, type, published_at, original_url, amp_url, cdn_amp_url, heat, provider_id, secured, extra, "
     "source_published, published, quality, editor_locked, publish_at, reviewed_by_id, reviewed_at, source_path, "
-    "content_hash, first_imported_at, last_imported_at"
+    "content_hash, first_imported_at, last_imported_at, story_id"
 )
 
 
@@ -98,9 +98,10 @@ _TOP_UP = [
     SELECT i.url, i.position, i.width, i.height, i.title, i.is_cached, i.file, i.extra, i.url_hash, i.status,
            i.failure_reason, i.attempts, i.content_sha256, i.format, i.renditions, c.id
     FROM copies c JOIN articles_image i ON i.article_id = c.source_id""",
-    """INSERT INTO articles_relatedlink (article_id, position, web_url, title, excerpt, published_at, original_url,
-                                      amp_url, cdn_amp_url, category, type, quality, heat, provider_id, extra)
-    SELECT c.id, r.position, r.web_url, r.title, r.excerpt, r.published_at, r.original_url, r.amp_url,
+    """INSERT INTO articles_relatedlink (article_id, position, web_url, url_hash, title, excerpt, published_at,
+                                      original_url, amp_url, cdn_amp_url, category, type, quality, heat, provider_id,
+                                      extra)
+    SELECT c.id, r.position, r.web_url, r.url_hash, r.title, r.excerpt, r.published_at, r.original_url, r.amp_url,
            r.cdn_amp_url, r.category, r.type, r.quality, r.heat, r.provider_id, r.extra
     FROM copies c JOIN articles_relatedlink r ON r.article_id = c.source_id""",
     "DROP TABLE copies",

@@ -147,7 +147,7 @@ def real_ampersand_share() -> tuple[int, int] | None:
 def table_counts(db_url: str) -> dict[str, int]:
     tables = [
         "articles_article", "articles_relatedlink", "articles_image", "providers_provider", "articles_topic",
-        "articles_article_topics",
+        "articles_article_topics", "articles_story", "articles_storykey", "articles_storyterm",
     ]  # fmt: skip
     out = {}
     with psycopg.connect(db_url) as conn:

@@ -2,7 +2,7 @@
 
 from django.contrib import admin
 
-from articles.admin import article, import_run, media, topic  # noqa: F401
+from articles.admin import article, import_run, media, story, topic  # noqa: F401
 
 admin.site.site_header = "Newsroom editorial"
 admin.site.site_title = "Newsroom admin"

@@ -9,6 +9,7 @@ from django.utils import timezone
 
 from articles import services
 from articles.models import INT_MAX, INT_MIN, Article, Topic
+from articles.stories import services as story_services
 
 MAX_LISTED = 10  # skipped titles named in a message; the rest are counted
 
@@ -134,4 +135,25 @@ def mark_reviewed(modeladmin, request, queryset):
     _report(modeladmin, request, result, "Marked as reviewed:")
 
 
-ARTICLE_ACTIONS = [publish, schedule, unpublish, set_quality, add_topic, remove_topic, mark_reviewed]
+@admin.action(permissions=["change"], description="Split selected articles out of their stories")
+def split_out(modeladmin, request, queryset):
+    from articles.admin.story import report
+
+    report(modeladmin, request, story_services.split_articles(articles=queryset, by=request.user), "Split out")
+
+
+@admin.action(permissions=["change"], description="Make the selected article the lead of its story")
+def make_lead(modeladmin, request, queryset):
+    from articles.admin.story import report
+
+    chosen = list(queryset[:2])
+    if len(chosen) != 1:
+        modeladmin.message_user(request, "Select exactly one article to lead its story.", messages.ERROR)
+        return
+    result = story_services.make_lead(article=chosen[0], by=request.user)
+    report(modeladmin, request, result, f"“{chosen[0].title}” now leads its story")
+
+
+ARTICLE_ACTIONS = [
+    publish, schedule, unpublish, set_quality, add_topic, remove_topic, mark_reviewed, split_out, make_lead,
+]  # fmt: skip

@@ -31,6 +31,7 @@ from articles.admin.changes import describe_article_change
 from articles.admin.display import attach_counts, first, moment, thumbnail
 from articles.admin.inlines import ImageInline, RelatedLinkInline
 from articles.admin.search import full_text_available, search_articles
+from articles.admin.story import story_link
 from articles.admin_filters import (
     CachedValuesFilter,
     ProviderFilter,
@@ -110,11 +111,11 @@ class ArticleAdmin(admin.ModelAdmin):
     # The change list.
     list_display = (
         "lead_image", "title", "provider_name", "published_time", "publication", "published", "quality",
-        "topic_names", "related_count", "review",
+        "topic_names", "related_count", "story_column", "review",
     )  # fmt: skip
     list_display_links = ("title",)
     list_editable = ("published", "quality")
-    list_select_related = ("provider", "reviewed_by")
+    list_select_related = ("provider", "reviewed_by", "story")
     sortable_by = ("published_time", "quality", "review")
     ordering = ("-published_at", "-id")
     list_filter = (
@@ -139,7 +140,7 @@ class ArticleAdmin(admin.ModelAdmin):
         (
             "Editorial",
             {
-                "fields": (("published", "publish_at"), "quality", "review_state", "locked_fields"),
+                "fields": (("published", "publish_at"), "quality", "review_state", "locked_fields", "story_info"),
                 "description": "Published, quality and topics belong to editors once changed here: "
                 "re-imports keep them. A re-import that changes the item refreshes the other fields.",
             },
@@ -162,7 +163,8 @@ class ArticleAdmin(admin.ModelAdmin):
         ("Secured", {"classes": ("collapse",), "fields": ("secured_blob",)}),
     )
     readonly_fields = (
-        "topic_sources", "review_state", "locked_fields", "web_url", "slug", "source_path", "first_imported_at",
+        "topic_sources", "review_state", "locked_fields", "story_info", "web_url", "slug", "source_path",
+        "first_imported_at",
         "last_imported_at", "content_hash", "source_published", "heat", "extra_fields", "secured_blob",
     )  # fmt: skip
 
@@ -216,7 +218,7 @@ class ArticleAdmin(admin.ModelAdmin):
         return ArticleChangeList
 
     def get_queryset(self, request):
-        return super().get_queryset(request).select_related("provider", "reviewed_by")
+        return super().get_queryset(request).select_related("provider", "reviewed_by", "story")
 
     def get_search_results(self, request, queryset, search_term):
         if not search_term.strip() or not full_text_available(queryset):
@@ -264,6 +266,23 @@ class ArticleAdmin(admin.ModelAdmin):
     @admin.display(description="related")
     def related_count(self, article):
         return article.related_count
+
+    @admin.display(description="story")
+    def story_column(self, article):
+        return story_link(article.story_id, article.story.size)
+
+    @admin.display(description="story")
+    def story_info(self, article):
+        if article.pk is None:
+            return ""
+        story = article.story
+        lead = "leads it" if story.lead_id == article.pk else "does not lead it"
+        chosen = " (an editor's choice)" if story.lead_pinned and story.lead_id == article.pk else ""
+        placed = " Placed here by an editor: clustering leaves it." if "story" in (article.editor_locked or []) else ""
+        return format_html(
+            "{}: this article {}{}.{} Split it out or make it the lead from the article list's actions.",
+            story_link(story.pk, story.size), lead, chosen, placed,
+        )  # fmt: skip
 
     @admin.display(description="reviewed", ordering="reviewed_at")
     def review(self, article):

@@ -14,8 +14,8 @@ from django.db.models.expressions import RawSQL
 
 from articles.ingest.fields import Invalid
 from articles.ingest.fields import url as normalise_url
-from articles.models import url_identity_hash
 from articles.search import websearch_text
+from articles.stories.identity import identity_hash
 from providers.models import Provider
 
 # One statement, so PostgreSQL can OR the GIN index on search_vector with the provider index (a BitmapOr).
@@ -42,7 +42,7 @@ def search_articles(queryset: QuerySet, term: str) -> QuerySet:
         # A whole URL is an identity: one lookup in a unique index. A fragment (or a URL we do not
         # hold, an AMP variant say) falls back to a substring match, which reads the table.
         with suppress(Invalid):
-            exact = queryset.filter(web_url_hash=url_identity_hash(normalise_url(term)))
+            exact = queryset.filter(web_url_hash=identity_hash(normalise_url(term)))
             if exact.exists():
                 return exact
         return queryset.filter(web_url__contains=term)

@@ -18,6 +18,8 @@ from django.utils.text import slugify
 from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
 from articles.ingest.rows import insert_rows, update_rows
 from articles.models import TERM_MAX_LENGTH, Article, ArticleTopic, Image, RelatedLink, Topic, url_identity_hash
+from articles.stories import clustering
+from articles.stories.identity import identity_hash
 from providers.models import Provider
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
@@ -27,7 +29,7 @@ CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchange
 ARTICLE_COLUMNS = [
     "web_url", "slug", "title", "excerpt", "category", "type", "published_at", "original_url", "amp_url",
     "cdn_amp_url", "heat", "provider_id", "secured", "extra", "source_published",
-    "source_path", "content_hash", "last_imported_at", "quality", "published",
+    "source_path", "content_hash", "last_imported_at", "quality", "published", "story_id",
 ]  # fmt: skip
 QUALITY, PUBLISHED = ARTICLE_COLUMNS.index("quality"), ARTICLE_COLUMNS.index("published")
 NEW_ARTICLE_COLUMNS = [*ARTICLE_COLUMNS, "web_url_hash", "first_imported_at", "editor_locked"]
@@ -101,7 +103,7 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
             outcomes[result.path] = FileOutcome(result.path, FAILED, [str(e) for e in result.errors], warnings)
             continue
         outcomes[result.path] = FileOutcome(result.path, UNCHANGED, [], warnings)
-        item = _Item(result, url_identity_hash(result.record.web_url))
+        item = _Item(result, identity_hash(result.record.web_url))
         other = winners.get(item.key)
         if other is None or item.rank > other.rank:
             winners[item.key] = item
@@ -114,7 +116,7 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
         row["web_url_hash"]: row
         for row in Article.objects.filter(web_url_hash__in=winners).values(
             "id", "web_url_hash", "content_hash", "source_path", "published_at", "quality", "published",
-            "editor_locked",
+            "editor_locked", "story_id",
         )
     }  # fmt: skip
     creates, updates = [], []
@@ -140,13 +142,14 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
     written = creates + [item for item, _ in updates]
     providers = _provider_ids([item.record for item in written])
     topics = _topic_ids({name for item in written for name in item.record.topics})
+    stories = _plan_stories(creates, updates)
 
-    new_rows = [(*_article_row(item, providers, trust_published, now), item.key, now, []) for item in creates]
+    new_rows = [(*_article_row(item, providers, trust_published, now, stories), item.key, now, []) for item in creates]
     new_ids = insert_rows(Article, NEW_ARTICLE_COLUMNS, new_rows, with_ids=True)
 
     changed, topics_locked = [], set()
     for item, row in updates:
-        values = _article_row(item, providers, trust_published, now)
+        values = _article_row(item, providers, trust_published, now, stories)
         locked = row["editor_locked"]
         if "quality" in locked:
             values[QUALITY] = row["quality"]
@@ -167,6 +170,7 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
 
     written_ids = new_ids + [row[0] for row in changed]
     _write_children(list(zip(written_ids, written, strict=True)), topics_locked, providers, topics)
+    clustering.finish_chunk(stories, {item.key: pk for pk, item in zip(written_ids, written, strict=True)})
     for article_id, item in zip(written_ids, written, strict=True):
         outcomes[item.result.path].article_id = article_id
     return list(outcomes.values())
@@ -177,7 +181,36 @@ def _supersede(outcome: FileOutcome, winner_path: str) -> None:
     outcome.warnings.append(f"{outcome.path}: webUrl: same identity as {winner_path}, which takes precedence")
 
 
-def _article_row(item: _Item, providers: dict[str, int], trust_published: bool, now: datetime) -> list:
+def _plan_stories(creates: list[_Item], updates: list[tuple[_Item, dict]]) -> clustering.Plan:
+    """The story of each written item (articles.stories.clustering), decided before its row is written."""
+    chunk = [_chunk_article(item) for item in creates]
+    for item, row in updates:
+        chunk.append(
+            _chunk_article(
+                item,
+                article_id=row["id"],
+                story_id=row["story_id"],
+                locked="story" in row["editor_locked"],
+                new_in_database=False,
+            )
+        )
+    return clustering.plan_chunk(chunk)
+
+
+def _chunk_article(item: _Item, **known) -> clustering.ChunkArticle:
+    r = item.record
+    return clustering.ChunkArticle(
+        key=item.key,
+        published_at=r.published_at,
+        units=r.story_units,
+        related=[identity_hash(rel.web_url) for rel in r.related],
+        **known,
+    )
+
+
+def _article_row(
+    item: _Item, providers: dict[str, int], trust_published: bool, now: datetime, stories: clustering.Plan
+) -> list:
     """The values of ARTICLE_COLUMNS for one item, in that order."""
     r = item.record
     provider_id = providers[r.provider.domain] if r.provider else None
@@ -185,6 +218,7 @@ def _article_row(item: _Item, providers: dict[str, int], trust_published: bool, 
         r.web_url, _slug(r.title, item.key), r.title, r.excerpt, r.category, r.type, r.published_at,
         r.original_url, r.amp_url, r.cdn_amp_url, r.heat, provider_id, r.secured, r.extra, r.published,
         item.result.path, item.result.content_hash, now, r.quality, bool(trust_published and r.published),
+        stories.story_for[item.key],
     ]  # fmt: skip
 
 
@@ -194,7 +228,7 @@ def _slug(title: str, key: str) -> str:
 
 
 LINK_COLUMNS = [
-    "article_id", "position", "web_url", "title", "excerpt", "published_at", "original_url", "amp_url",
+    "article_id", "position", "web_url", "url_hash", "title", "excerpt", "published_at", "original_url", "amp_url",
     "cdn_amp_url", "category", "type", "quality", "heat", "provider_id", "extra",
 ]  # fmt: skip
 # Every column without a database default, cache state included (COPY does not apply Django's defaults).
@@ -214,8 +248,9 @@ def _write_children(
         images += _image_rows(r.images, article_id=article_id)
         for position, rel in enumerate(r.related):
             links.append((
-                article_id, position, rel.web_url, rel.title, rel.excerpt, rel.published_at, rel.original_url,
-                rel.amp_url, rel.cdn_amp_url, rel.category, rel.type, rel.quality, rel.heat,
+                article_id, position, rel.web_url, identity_hash(rel.web_url), rel.title, rel.excerpt,
+                rel.published_at, rel.original_url, rel.amp_url, rel.cdn_amp_url, rel.category, rel.type,
+                rel.quality, rel.heat,
                 providers[rel.provider.domain] if rel.provider else None, rel.extra,
             ))  # fmt: skip
             link_images.append(rel.images)

@@ -19,6 +19,7 @@ from articles.ingest.records import (
     RelatedRecord,
 )
 from articles.ingest.yamlsafe import MAX_FILE_BYTES, FrontMatterError, load_front_matter
+from articles.stories.similarity import item_units
 
 MAX_TOPICS = 50
 MAX_IMAGES = 50
@@ -149,7 +150,10 @@ def _item(raw: dict, log: _Collector) -> ItemRecord | None:
     values["related"] = _related_list(raw.get("related"), log)
     values["secured"] = _secured(raw.get("secured"), log)
     values["extra"] = log.unknown_fields(raw, ITEM_KEYS | SCALAR_RULES.keys() | ITEM_ONLY_RULES.keys())
-    return ItemRecord(**values)
+    record = ItemRecord(**values)
+    # Here rather than in the loader: the parser runs on every core, the loader on one.
+    record.story_units = item_units(record)
+    return record
 
 
 def _provider(raw, log: _Collector, prefix: str) -> ProviderRecord | None:

@@ -72,6 +72,8 @@ class ItemRecord:
     extra: dict = field(default_factory=dict)
     # Set after parsing, in the same process, by the topic matcher (articles.topics): (topic id, matched term).
     auto_topics: list[tuple[int, str]] = field(default_factory=list)
+    # Story clustering's text units (articles.stories.similarity.Unit), computed in the parser's worker.
+    story_units: tuple = ()
 
 
 @dataclass(slots=True)

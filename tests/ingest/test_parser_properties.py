@@ -245,7 +245,7 @@ def strings_in(value, where="record"):
     elif dataclasses.is_dataclass(value):
         for field in dataclasses.fields(value):
             yield from strings_in(getattr(value, field.name), f"{where}.{field.name}")
-    elif isinstance(value, list):
+    elif isinstance(value, list | tuple | frozenset):
         for index, item in enumerate(value):
             yield from strings_in(item, f"{where}[{index}]")
     elif isinstance(value, dict):
