@@ -197,7 +197,7 @@ def test_the_write_check_sees_copy_and_updates_that_django_never_records(tmp_pat
     topic = Topic.objects.create(name="Copied", slug="copied")
     Through = Article.topics.through
     with tables_written() as written:
-        insert_rows(Through, ["article_id", "topic_id"], [(article.pk, topic.pk)])
+        insert_rows(Through, ["article_id", "topic_id", "source", "term"], [(article.pk, topic.pk, "file", "")])
     assert set(written) == {Through._meta.db_table}
     with tables_written() as written:
         Article.objects.filter(pk=article.pk).update(title=article.title)  # the same value, still a write
