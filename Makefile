@@ -35,8 +35,11 @@ lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The system packages the suite needs (PostgreSQL, Redis, Chromium) are installed when missing; the suite runs
+# against a private PostgreSQL and a private Redis, both thrown away at the end.
 test: install
-	scripts/with-postgres $(MAKE) --no-print-directory _test
+	scripts/install-system-packages
+	scripts/with-postgres scripts/with-redis $(MAKE) --no-print-directory _test
 
 # Tests talk plain HTTP to live servers on 127.0.0.1: no HTTPS redirect, no HSTS.
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-secret DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_HSTS_SECONDS=0

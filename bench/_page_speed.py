@@ -350,7 +350,8 @@ def _build_floor() -> None:
 
     import newsroom.urls
     from articles.selectors import public_articles, topic_index
-    from articles.views import filtered_list, healthz
+    from articles.views import filtered_list
+    from newsroom.health import healthz
 
     context = filtered_list(RequestFactory().get("/"), public_articles(), topic_index())
     context["page"].object_list = list(context["page"].object_list)  # evaluated once, kept in memory
