@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13; do \
 	  for d in $$HOME/.pyenv/versions/$${p#python}*/bin/$$p; do [ -x "$$d" ] && { echo $$d; exit; }; done; \
 	done; echo python3)
 
-.PHONY: install run test lint bench clean
+.PHONY: install run serve test lint bench soak clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -31,6 +31,11 @@ run: install
 	@echo "  (then: manage.py cache_images --enqueue, or import_articles --cache-images)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# Production, one app server: migrate, collectstatic, check --deploy, then gunicorn + the task worker, all with
+# the settings in the environment (README, "Deployment"). WEB_CONCURRENCY and TASK_WORKERS set the counts.
+serve: install
+	$(PY) manage.py serve
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
@@ -50,6 +55,9 @@ _test: lint
 
 bench: install
 	scripts/with-postgres bench/import_speed
+
+soak: install
+	bench/soak
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles
