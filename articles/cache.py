@@ -80,11 +80,13 @@ def _bump() -> None:
 
 @receiver(request_started)
 def _pay_owed_bump(**kwargs):
-    if _owed_bump and not cache_degraded(public_cache()):
+    if _owed_bump:
         _bump()
 
 
 def public_version() -> int:
+    if _owed_bump:
+        _bump()
     cache = public_cache()
     version = cache.get(VERSION_KEY)
     if version is None:

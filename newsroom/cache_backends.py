@@ -2,10 +2,10 @@
 
 `ResilientRedisCache` turns an unreachable or failing Redis into an empty cache that forgets writes: reads
 return their default, writes are dropped, `incr` raises `ValueError` as for a missing key (callers already
-handle that). The site keeps serving from the database; `degraded` tells callers (`articles.cache`,
-`/healthz`) that this process cannot reach Redis right now. After a failure the backend does not touch the
-network for `retry_interval` seconds, so a dead Redis costs each request nothing rather than a timeout per
-call; the first call after that tries again.
+handle that). The site keeps serving from the database; `degraded` tells callers (`articles.cache`) that
+the last call failed. After a failure the backend does not touch the network for `retry_interval` seconds,
+so a dead Redis costs each request nothing rather than a timeout per call; the first call after that tries
+again.
 
 `AtomicDatabaseCache` is the shared cache when no Redis is configured in production (settings.py): Django's
 `DatabaseCache.incr` is a read and a write, so two workers bumping the public version at once could both
@@ -32,15 +32,16 @@ class ResilientRedisCache(RedisCache):
         options = dict(params.get("OPTIONS", {}))
         self.retry_interval = float(options.pop("retry_interval", 1.0))
         super().__init__(server, {**params, "OPTIONS": options})
+        self._down = False
         self._retry_at = 0.0
 
     @property
     def degraded(self) -> bool:
-        """True while the last call to Redis failed and the backend is waiting before it tries again."""
-        return self._retry_at > time.monotonic()
+        """True when the last call to Redis failed (or was skipped because an earlier one had)."""
+        return self._down
 
     def ping(self) -> bool:
-        """Ask Redis now (whatever the wait after a failure): is it answering?"""
+        """Ask Redis now, even while waiting after a failure: is it answering?"""
         try:
             self._cache.get_client(None).ping()
         except _UNREACHABLE as error:
@@ -50,12 +51,10 @@ class ResilientRedisCache(RedisCache):
         return True
 
     def _call(self, operation, default, *args, **kwargs):
-        if self.degraded:
+        if self._down and time.monotonic() < self._retry_at:
             return default
         try:
             result = operation(*args, **kwargs)
-        except ValueError:
-            raise  # incr of a missing key: the normal cache API, not a failure
         except _UNREACHABLE as error:
             self._failed(error)
             return default
@@ -63,14 +62,15 @@ class ResilientRedisCache(RedisCache):
         return result
 
     def _failed(self, error: Exception) -> None:
-        if not self._retry_at:
+        if not self._down:
             logger.warning("cache unavailable (%s: %s): serving without it", type(error).__name__, error)
+        self._down = True
         self._retry_at = time.monotonic() + self.retry_interval
 
     def _succeeded(self) -> None:
-        if self._retry_at:
+        if self._down:
             logger.warning("cache available again")
-            self._retry_at = 0.0
+            self._down = False
 
     def add(self, key, value, timeout=DEFAULT_TIMEOUT, version=None):
         return self._call(super().add, False, key, value, timeout, version)

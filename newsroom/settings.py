@@ -106,7 +106,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", 1)),
             "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 4)),
-            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 5)),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 2)),
         }
         from newsroom.db_pool import retry_connections_every
 
