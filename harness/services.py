@@ -80,17 +80,30 @@ class PostgresCluster:
         command = [str(arg) for arg in args]
         if self._as_postgres:
             command = ["runuser", "-u", "postgres", "--", *command]
-        return subprocess.run(command, cwd=self.root, capture_output=True, text=True, check=check)
+        # Output to a file, not a pipe: a server started by pg_ctl inherits it and would hold a pipe open.
+        with open(self.root / "pg_ctl.out", "w+") as out:
+            result = subprocess.run(
+                command, cwd=self.root, stdin=subprocess.DEVNULL, stdout=out, stderr=out, check=False
+            )
+            out.seek(0)
+            output = out.read()
+        if check and result.returncode:
+            raise RuntimeError(f"{' '.join(command)} failed ({result.returncode}):\n{output}")
+        return result
+
+    @property
+    def _server_options(self) -> list[str]:
+        options = (
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c synchronous_commit=off "
+            f"-c full_page_writes=off -c max_connections={self.max_connections}"
+        )
+        return ["-o", options, "-l", str(self.root / "server.log")]
 
     def url(self, database: str = "postgres") -> str:
         return f"postgres://postgres@127.0.0.1:{self.port}/{database}"
 
     def start(self) -> "PostgresCluster":
-        options = (
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.root} -c fsync=off -c synchronous_commit=off "
-            f"-c full_page_writes=off -c max_connections={self.max_connections}"
-        )
-        self._run(pg_bin("pg_ctl"), "-D", self.data, "-o", options, "-l", self.root / "server.log", "-w", "start")
+        self._run(pg_bin("pg_ctl"), "-D", self.data, *self._server_options, "-w", "start")
         return self
 
     def stop(self, mode: str = "fast") -> None:
@@ -99,7 +112,11 @@ class PostgresCluster:
 
     def restart(self, mode: str = "fast") -> None:
         """`pg_ctl restart`: returns once the server accepts connections again."""
-        self._run(pg_bin("pg_ctl"), "-D", self.data, "-m", mode, "-w", "restart")
+        self._run(pg_bin("pg_ctl"), "-D", self.data, *self._server_options, "-m", mode, "-w", "restart")
+
+    @property
+    def running(self) -> bool:
+        return (self.data / "postmaster.pid").exists()
 
     def create_database(self, name: str) -> str:
         self._run(pg_bin("createdb"), "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", name)
