@@ -193,7 +193,7 @@ class RedisServer:
 
 
 def production_env(**overrides: str) -> dict[str, str]:
-    """Production settings for a stack on 127.0.0.1 over plain HTTP (no TLS redirect, no HSTS)."""
+    """Production settings, unchanged, for a stack on 127.0.0.1 behind an imaginary TLS proxy (harness.http)."""
     env = {
         "PATH": os.environ.get("PATH", "/usr/bin:/bin"),
         "HOME": os.environ.get("HOME", str(REPO)),
@@ -201,9 +201,7 @@ def production_env(**overrides: str) -> dict[str, str]:
         "PYTHONUNBUFFERED": "1",
         "DJANGO_SECRET_KEY": "stack-only-not-secret-0123456789-abcdefghijklmnopqrstuvwxyz",
         "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
-        "DJANGO_SECURE_SSL_REDIRECT": "0",
-        "DJANGO_HSTS_SECONDS": "0",
-        "DJANGO_DEBUG": "0",
+        "DJANGO_BEHIND_TLS_PROXY": "1",
     }
     env.update(overrides)
     return env

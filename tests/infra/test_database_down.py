@@ -22,7 +22,7 @@ def cluster():
 
 @pytest.fixture(scope="module")
 def site(cluster):
-    env = production_env(DATABASE_URL=cluster.url(), DJANGO_BEHIND_TLS_PROXY="1", PUBLIC_PAGE_CACHE="0")
+    env = production_env(DATABASE_URL=cluster.url(), PUBLIC_PAGE_CACHE="0")
     manage("migrate", "--noinput", env=env)
     manage("import_articles", str(REPO / "sample_data" / "news"), "--trust-published", env=env)
     with Gunicorn(env, workers=2) as server:
