@@ -118,8 +118,9 @@ class PostgresCluster:
     def running(self) -> bool:
         return (self.data / "postmaster.pid").exists()
 
-    def create_database(self, name: str) -> str:
-        self._run(pg_bin("createdb"), "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", name)
+    def create_database(self, name: str, *, template: str = "template1") -> str:
+        """A new database; a copy of `template` (no one may be connected to it meanwhile)."""
+        self._run(pg_bin("createdb"), "-h", "127.0.0.1", "-p", self.port, "-U", "postgres", "-T", template, name)
         return self.url(name)
 
     def destroy(self) -> None:

@@ -8,11 +8,13 @@ Other database errors are real bugs and stay 500s.
 import sys
 
 import psycopg
-from django.db import InterfaceError
+from django.db import InterfaceError, connection
 from django.http import HttpResponseServerError
 from django.shortcuts import render
 from django.template import loader
 from psycopg_pool import PoolTimeout
+
+from newsroom.db_pool import database_unreachable
 
 RETRY_AFTER_SECONDS = 5
 # SQLSTATEs of a server that is going away or not there yet: connection exceptions (class 08),
@@ -36,6 +38,7 @@ def is_connection_failure(error: BaseException | None) -> bool:
 
 
 def database_unavailable(request):
+    database_unreachable(connection)
     response = render(request, "503.html", status=503)
     response["Retry-After"] = str(RETRY_AFTER_SECONDS)
     response["Cache-Control"] = "no-store"

@@ -100,7 +100,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         # checked before a request gets it (CONN_HEALTH_CHECKS: one round trip), so a connection left over from
         # before a PostgreSQL restart is replaced instead of failing the request; newsroom/db_pool.py keeps
         # the pool's reconnection attempts frequent during an outage. A request waits at most `timeout` seconds
-        # for a connection before it gets the 503 page.
+        # for a connection before it gets the 503 page (much less once the database is known to be away).
         DATABASES["default"]["CONN_MAX_AGE"] = 0
         DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
         DATABASES["default"]["OPTIONS"]["pool"] = {
@@ -112,7 +112,7 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
 
         retry_connections_every(float(os.environ.get("DATABASE_RECONNECT_INTERVAL", 0.5)))
 # /healthz answers 503 after this many seconds without a database connection.
-HEALTHZ_DATABASE_TIMEOUT = float(os.environ.get("HEALTHZ_DATABASE_TIMEOUT", 0.8))
+HEALTHZ_DATABASE_TIMEOUT = float(os.environ.get("HEALTHZ_DATABASE_TIMEOUT", 0.5))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 

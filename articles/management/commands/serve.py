@@ -35,8 +35,10 @@ class Command(BaseCommand):
         parser.add_argument("--workers", type=int, default=int(os.environ.get("WEB_CONCURRENCY", 0)) or None)
         parser.add_argument("--task-workers", type=int, default=int(os.environ.get("TASK_WORKERS", 1)))
         parser.add_argument("--no-migrate", action="store_true", help="skip migrations (another server ran them)")
+        # bench/soak and the multi-worker tests serve harness.wsgi:application, which names the worker in a header.
+        parser.add_argument("--app", default="newsroom.wsgi:application", help="the WSGI application to serve")
 
-    def handle(self, *, check, bind, workers, task_workers, no_migrate, **options):
+    def handle(self, *, check, bind, workers, task_workers, no_migrate, app, **options):
         if settings.DEBUG:
             raise CommandError("serve runs production settings: unset DJANGO_DEBUG (use `make run` to develop)")
         if not check:
@@ -48,7 +50,7 @@ class Command(BaseCommand):
         if check:
             return
         Supervisor(
-            web=[str(Path(sys.executable).with_name("gunicorn")), "newsroom.wsgi:application", "--bind", bind,
+            web=[str(Path(sys.executable).with_name("gunicorn")), app, "--bind", bind,
                  "--workers", str(workers or default_web_workers()), "--graceful-timeout", str(GRACE_SECONDS - 5)],
             task=[sys.executable, str(Path(settings.BASE_DIR) / "manage.py"), "task_worker"],
             task_workers=task_workers,
