@@ -161,6 +161,15 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
 # Redis when CACHE_URL/REDIS_URL is set; otherwise, in production, the database (nothing more to run; its
 # tables are created by `migrate`); local memory only in development (DJANGO_DEBUG=1), where one process serves.
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+# Local memory is private to one process: articles.cache keeps public entries for seconds only there.
+LOCAL_MEMORY_CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "public": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "public",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+}
 if CACHE_URL:
     if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
         raise ImproperlyConfigured("CACHE_URL/REDIS_URL must be a redis://, rediss:// or unix:// URL.")
@@ -185,15 +194,7 @@ if CACHE_URL:
         },
     }
 elif DEBUG:
-    # Local memory is private to one process: articles.cache keeps public entries for seconds only there.
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
-        "public": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "public",
-            "OPTIONS": {"MAX_ENTRIES": 1000},
-        },
-    }
+    CACHES = LOCAL_MEMORY_CACHES
 else:
     CACHES = {
         "default": {"BACKEND": "newsroom.cache_backends.AtomicDatabaseCache", "LOCATION": "newsroom_cache"},
