@@ -33,8 +33,12 @@ def database_unreachable(connection) -> None:
         pool.timeout = min(pool.timeout, UNREACHABLE_WAIT)
 
 
-@receiver(connection_created)
-def _database_reachable(sender, connection, **kwargs):
+def database_reachable(connection) -> None:
     pool = getattr(connection, "pool", None)
     if pool is not None:
         pool.timeout = connection.settings_dict["OPTIONS"]["pool"].get("timeout", 30.0)
+
+
+@receiver(connection_created)
+def _connected(sender, connection, **kwargs):
+    database_reachable(connection)

@@ -12,6 +12,8 @@ from django.db import DatabaseError, connection
 from django.http import JsonResponse
 from django.views.decorators.cache import never_cache
 
+from newsroom.db_pool import database_reachable, database_unreachable
+
 
 def database_available() -> bool:
     pool = getattr(connection, "pool", None)
@@ -20,12 +22,15 @@ def database_available() -> bool:
             with connection.cursor() as cursor:
                 cursor.execute("SELECT 1")
         else:
-            # Straight from the pool, with a timeout of its own: the pool's `timeout` is for readers' requests.
+            # Straight from the pool, with a timeout of its own (shorter still once this process knows the
+            # database is away): the pool's `timeout` is for readers' requests.
             pool.open()
-            with pool.connection(timeout=settings.HEALTHZ_DATABASE_TIMEOUT) as conn:
+            with pool.connection(timeout=min(settings.HEALTHZ_DATABASE_TIMEOUT, pool.timeout)) as conn:
                 conn.execute("SELECT 1")
     except (DatabaseError, psycopg.Error):
+        database_unreachable(connection)
         return False
+    database_reachable(connection)
     return True
 
 
