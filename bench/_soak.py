@@ -12,7 +12,8 @@ sys.path.insert(0, str(REPO))
 
 from _common import ensure_corpus  # noqa: E402
 
-from harness.soak import LEAK_GRACE, Soak, SoakPlan  # noqa: E402
+from harness.soak import Soak, SoakPlan  # noqa: E402
+from harness.verdict import LEAK_GRACE  # noqa: E402
 
 
 def log(message: str) -> None:

@@ -11,11 +11,7 @@ on a PostgreSQL cluster and a Redis of its own, and a local image server. Meanwh
   - one gunicorn worker and the task worker are killed with SIGKILL while image tasks run;
   - PostgreSQL is restarted (`pg_ctl restart -m fast`), then stopped for a while (an outage), then Redis
     is restarted.
-Checks: no leak (no answer started more than LEAK_GRACE seconds after an unpublish committed shows that
-story), no loss (the batch's rows equal a clean import's; every image task completes), availability (no
-5xx or failed connection outside PostgreSQL's windows and a killed worker's requests in flight; 200s
-again within the plan's recovery limit after PostgreSQL is back; none at all around the Redis restart), and
-the readers' throughput and p99 per phase.
+Checks and figures: harness/verdict.py.
 """
 
 import contextlib
@@ -27,8 +23,8 @@ import subprocess
 import sys
 import threading
 import time
-from collections import defaultdict
-from dataclasses import dataclass, field
+from collections import Counter
+from dataclasses import dataclass
 from pathlib import Path
 
 import psycopg
@@ -44,8 +40,8 @@ from harness.services import (
     stop_process_group,
     wait_until,
 )
+from harness.verdict import Sample, SoakResult, checksums, judge, mentions, table
 
-LEAK_GRACE = 1.0  # seconds after an unpublish commits during which a cached answer may still show the story
 EDITOR_STORIES = 5
 
 
@@ -72,34 +68,6 @@ class SoakPlan:
         test asserts that the site recovers and answers; the figures are bench/soak's)."""
         return cls(items=1_200, readers=6, web_workers=4, quiet=2, settle=3, outage=2, images=60, image_delay=0.6,
                    recovery_limit=10.0, healthz_limit=5.0)  # fmt: skip
-
-
-@dataclass
-class Sample:
-    path: str
-    started: float
-    finished: float
-    status: int  # 0: no HTTP answer (connection refused or reset)
-    worker: str
-    shown: frozenset[str]  # editor stories present in the answer
-
-
-@dataclass
-class SoakResult:
-    phases: list[tuple[str, float, float]] = field(default_factory=list)  # name, start, end (monotonic)
-    samples: list[Sample] = field(default_factory=list)
-    hidden: list[tuple[str, float, float]] = field(default_factory=list)  # slug, unpublish committed, re-publish sent
-    editor_actions: int = 0
-    editor_failures: int = 0
-    kills: dict[str, float] = field(default_factory=dict)
-    killed_worker: str = ""
-    pg_windows: list[tuple[float, float]] = field(default_factory=list)  # down from .. back at
-    redis_window: tuple[float, float] = (0.0, 0.0)
-    healthz_down: list[tuple[float, int]] = field(default_factory=list)  # seconds, status, while PostgreSQL was away
-    data_checksums: dict[str, tuple[str, str]] = field(default_factory=dict)  # table: (after soak, clean import)
-    tasks: dict[str, int] = field(default_factory=dict)
-    failures: list[str] = field(default_factory=list)
-    notes: list[str] = field(default_factory=list)
 
 
 class Soak:
@@ -130,7 +98,7 @@ class Soak:
                 self._scenario()
         finally:
             images.stop()
-        self._judge()
+        judge(self.result, self.plan)
         return self.result
 
     def _scenario(self) -> None:
@@ -262,7 +230,7 @@ class Soak:
             except OSError:
                 samples.append(Sample(path, started, time.monotonic(), 0, "", frozenset()))
                 continue
-            shown = frozenset(slug for slug in self.editor_slugs if _mentions(response.body, slug))
+            shown = frozenset(slug for slug in self.editor_slugs if mentions(response.body, slug))
             samples.append(Sample(path, response.started, response.finished, response.status,
                                   response.headers.get("x-worker-pid", ""), shown))  # fmt: skip
         with self.lock:
@@ -401,7 +369,7 @@ class Soak:
                     "SELECT id, status FROM django_tasks_database_dbtaskresult WHERE id = ANY(%s)",
                     [list(self.tasks_before_kill)],
                 ).fetchall()
-            self.result.tasks = dict(sorted(_count(status for _, status in rows).items()))
+            self.result.tasks = dict(sorted(Counter(status for _, status in rows).items()))
             return all(status in ("SUCCESSFUL", "FAILED") for _, status in rows)
 
         with contextlib.suppress(TimeoutError):  # judged from self.result.tasks
@@ -413,156 +381,9 @@ class Soak:
         clean = self.clean_url
         manage("import_articles", *self._import_command()[3:], env={**self.env, "DATABASE_URL": clean}, check=False)
         after, reference = checksums(self.cluster.url(), str(self.corpus)), checksums(clean, str(self.corpus))
-        self.result.data_checksums = {table: (after[table], reference[table]) for table in after}
+        self.result.data_checksums = {kind: (after[kind], reference[kind]) for kind in after}
 
     # ------------------------------------------------------------------ verdict
-    def _judge(self) -> None:
-        result = self.result
-        samples = sorted(result.samples, key=lambda s: s.started)
-        if not samples:
-            result.failures.append("no reader made a request")
-            return
-        leaks = [
-            (slug, sample.path, sample.worker, sample.started - since)
-            for slug, since, until in result.hidden
-            for sample in samples
-            if since + LEAK_GRACE <= sample.started and sample.finished <= until and slug in sample.shown
-        ]
-        leaks += [
-            (slug, sample.path, sample.worker, sample.started - since)
-            for slug, since, until in result.hidden
-            for sample in samples
-            if since + LEAK_GRACE <= sample.started and sample.finished <= until and sample.status == 200
-            and sample.path in (f"/articles/{slug}/", f"/api/articles/{slug}/")
-        ]  # fmt: skip
-        result.notes.append(f"editor: {result.editor_actions} actions, {result.editor_failures} refused while away")
-        if leaks:
-            result.failures.append(f"leak: {len(leaks)} answers showed an unpublished story, e.g. {leaks[:3]}")
-        if len(result.hidden) < 2:
-            result.failures.append("the editor unpublished too little to judge leaks")
-
-        kill = result.kills.get("web worker", 0)
-        pg_windows = [(down, back + self.plan.recovery_limit) for down, back in result.pg_windows]
-
-        def excused(sample: Sample) -> bool:
-            in_pg = any(start <= sample.finished and sample.started <= end for start, end in pg_windows)
-            in_flight_on_killed = sample.status == 0 and sample.started <= kill <= sample.finished + 0.1
-            return in_pg or in_flight_on_killed
-
-        bad = [s for s in samples if _failed(s) and not excused(s)]
-        if bad:
-            result.failures.append(f"availability: {len(bad)} failed answers outside the excused windows, e.g. "
-                                   f"{[(s.path, s.status) for s in bad[:5]]}")  # fmt: skip
-        for _down, back in result.pg_windows:
-            # Up to the next fault: each window is followed by `settle` seconds of plain load.
-            after = [s for s in samples if back <= s.started and s.finished <= back + self.plan.settle]
-            late = [s.finished - back for s in after if _failed(s)]
-            recovery = max(late, default=0.0)
-            result.notes.append(f"postgres back -> no failed answer after {recovery:.2f} s")
-            if recovery > self.plan.recovery_limit:
-                result.notes += [
-                    f"  failed after PostgreSQL was back: {s.path} {s.status} worker {s.worker} "
-                    f"from {s.started - back:+.2f} s to {s.finished - back:+.2f} s"
-                    for s in after
-                    if _failed(s)
-                ]
-            if recovery > self.plan.recovery_limit:
-                result.failures.append(f"availability: failed answers {recovery:.2f} s after PostgreSQL was back")
-        start, end = result.redis_window
-        around_redis = [s for s in samples if start - 1 <= s.started <= end + self.plan.settle and _failed(s)]
-        if around_redis:
-            result.failures.append(f"availability: {len(around_redis)} failed answers around the Redis restart")
-        if result.healthz_down:
-            slowest = max(seconds for seconds, _ in result.healthz_down)
-            statuses = sorted({status for _, status in result.healthz_down})
-            result.notes.append(f"/healthz while postgres was away: {statuses}, slowest {slowest:.2f} s")
-            if slowest > self.plan.healthz_limit or statuses != [503]:
-                result.failures.append(f"/healthz while PostgreSQL was away: {statuses}, slowest {slowest:.2f} s")
-        else:
-            result.failures.append("/healthz was not probed while PostgreSQL was away")
-
-        for table, (after, reference) in result.data_checksums.items():
-            if after != reference:
-                result.failures.append(f"loss: {table} differ from a clean import of the same batch")
-        if not result.data_checksums:
-            result.failures.append("loss: the data was not compared with a clean import")
-        if not result.tasks or set(result.tasks) != {"SUCCESSFUL"}:
-            result.failures.append(f"loss: image tasks enqueued before the kill ended as {result.tasks}")
 
     def table(self) -> list[str]:
-        """Readers' throughput and p99 latency per phase."""
-        lines = [f"{'phase':<18} {'seconds':>8} {'requests':>9} {'req/s':>8} {'p50 ms':>8} {'p99 ms':>8} {'failed':>8}"]
-        for name, start, end in self.result.phases:
-            inside = [s for s in self.result.samples if start <= s.started < end]
-            latencies = sorted((s.finished - s.started) * 1000 for s in inside)
-            errors = sum(1 for s in inside if _failed(s))
-            rate = len(inside) / (end - start)
-            p50, p99 = _percentile(latencies, 50), _percentile(latencies, 99)
-            lines.append(
-                f"{name:<18} {end - start:>8.1f} {len(inside):>9} {rate:>8.1f} {p50:>8.1f} {p99:>8.1f} {errors:>8}"
-            )
-        return lines
-
-
-def _failed(sample: Sample) -> bool:
-    """A server error or no answer at all (a 404 for a story the editor hid is a right answer)."""
-    return sample.status == 0 or sample.status >= 500
-
-
-def _mentions(body: bytes, slug: str) -> bool:
-    """The story is on the page: a link to it (HTML) or its slug as a JSON value (API)."""
-    return f"/articles/{slug}/".encode() in body or f'"{slug}"'.encode() in body
-
-
-def _percentile(values: list[float], percent: float) -> float:
-    if not values:
-        return 0.0
-    return values[min(len(values) - 1, int(len(values) * percent / 100))]
-
-
-def _count(values) -> dict:
-    counts = defaultdict(int)
-    for value in values:
-        counts[value] += 1
-    return dict(counts)
-
-
-CHECKSUM_QUERIES = {
-    "articles": """
-        SELECT md5(coalesce(string_agg(concat_ws('|', a.web_url_hash, a.web_url, a.slug, a.title, a.excerpt,
-            a.category, a.type, a.published_at, a.original_url, a.amp_url, a.cdn_amp_url, a.heat, a.quality,
-            a.published, a.source_published, a.secured, a.extra::text, a.content_hash, p.domain),
-            E'\\n' ORDER BY a.web_url_hash), ''))
-        FROM articles_article a JOIN providers_provider p ON p.id = a.provider_id
-        WHERE a.source_path LIKE %(corpus)s""",
-    "related links": """
-        SELECT md5(coalesce(string_agg(concat_ws('|', a.web_url_hash, r.position, r.web_url, r.title, r.excerpt,
-            r.published_at, r.quality, r.heat, r.type, r.category, r.extra::text, p.domain),
-            E'\\n' ORDER BY a.web_url_hash, r.position), ''))
-        FROM articles_relatedlink r JOIN articles_article a ON a.id = r.article_id
-        LEFT JOIN providers_provider p ON p.id = r.provider_id
-        WHERE a.source_path LIKE %(corpus)s""",
-    "images": """
-        SELECT md5(coalesce(string_agg(concat_ws('|', a.web_url_hash, r.position, i.position, i.url, i.width,
-            i.height, i.title, i.is_cached, i.extra::text), E'\\n'
-            ORDER BY a.web_url_hash, r.position, i.position), ''))
-        FROM articles_image i
-        LEFT JOIN articles_relatedlink r ON r.id = i.related_link_id
-        JOIN articles_article a ON a.id = coalesce(i.article_id, r.article_id)
-        WHERE a.source_path LIKE %(corpus)s""",
-    "topics": """
-        SELECT md5(coalesce(string_agg(concat_ws('|', a.web_url_hash, t.name), E'\\n'
-            ORDER BY a.web_url_hash, t.name), ''))
-        FROM articles_article_topics at JOIN articles_article a ON a.id = at.article_id
-        JOIN articles_topic t ON t.id = at.topic_id
-        WHERE a.source_path LIKE %(corpus)s""",
-}
-
-
-def checksums(url: str, corpus: str) -> dict[str, str]:
-    """One checksum per kind of row of the batch's items, independent of ids and import times."""
-    with psycopg.connect(url) as conn:
-        return {
-            table: conn.execute(query, {"corpus": corpus.rstrip("/") + "/%"}).fetchone()[0]
-            for table, query in CHECKSUM_QUERIES.items()
-        }
+        return table(self.result)

@@ -106,11 +106,11 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         DATABASES["default"]["OPTIONS"]["pool"] = {
             "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", 1)),
             "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 4)),
-            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 2)),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 1)),
         }
         from newsroom.db_pool import retry_connections_every
 
-        retry_connections_every(float(os.environ.get("DATABASE_RECONNECT_INTERVAL", 0.5)))
+        retry_connections_every(float(os.environ.get("DATABASE_RECONNECT_INTERVAL", 0.25)))
 # /healthz answers 503 after this many seconds without a database connection.
 HEALTHZ_DATABASE_TIMEOUT = float(os.environ.get("HEALTHZ_DATABASE_TIMEOUT", 0.5))
 
