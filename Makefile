@@ -8,7 +8,7 @@ PYTHON ?= $(shell for p in python3.12 python3.13; do \
 	  for d in $$HOME/.pyenv/versions/$${p#python}*/bin/$$p; do [ -x "$$d" ] && { echo $$d; exit; }; done; \
 	done; echo python3)
 
-.PHONY: install browser-deps run test lint bench clean
+.PHONY: install browser-deps run serve test lint bench soak clean
 
 $(VENV)/.installed: requirements.txt
 	test -x $(PY) || $(PYTHON) -m venv $(VENV)
@@ -33,12 +33,20 @@ run: install
 	@echo "  (then: manage.py cache_images --enqueue, or import_articles --cache-images)"
 	$(PY) manage.py runserver 127.0.0.1:8000
 
+# Production, one app server: migrate, collectstatic, check --deploy, then gunicorn + the task worker, all with
+# the settings in the environment (README, "Deployment"). WEB_CONCURRENCY and TASK_WORKERS set the counts.
+serve: install
+	$(PY) manage.py serve
+
 lint: install
 	$(VENV)/bin/ruff check .
 	$(VENV)/bin/ruff format --check .
 
+# The system packages the suite needs (PostgreSQL, Redis, Chromium; Node.js for axe-core) are installed when
+# missing; the suite runs against a private PostgreSQL and a private Redis, both thrown away at the end.
 test: install browser-deps
-	scripts/with-postgres $(MAKE) --no-print-directory _test
+	scripts/install-system-packages
+	scripts/with-postgres scripts/with-redis $(MAKE) --no-print-directory _test
 
 # Tests talk plain HTTP to live servers on 127.0.0.1: no HTTPS redirect, no HSTS.
 TEST_ENV := DJANGO_SECRET_KEY=test-only-not-secret DJANGO_SECURE_SSL_REDIRECT=0 DJANGO_HSTS_SECONDS=0
@@ -49,6 +57,9 @@ _test: lint
 
 bench: install
 	scripts/with-postgres bench/import_speed
+
+soak: install
+	bench/soak
 
 clean:
 	rm -rf $(VENV) db.sqlite3 media staticfiles

@@ -7,7 +7,12 @@ and simply age out. Scheduled stories turn public without any write, so no entry
 `publish_at`. Browsers revalidate every time (`no-cache`) with a weak ETag, which costs one cache read.
 
 A local-memory cache lives inside one process and cannot hear another worker's bump, so its entries are
-kept for seconds only; production sets CACHE_URL/REDIS_URL to share the cache (DESIGN.md §6).
+kept for seconds only (development); production shares Redis or the database cache (settings.py, DESIGN.md §7).
+
+When Redis cannot be reached (newsroom/cache_backends.py: the backend is `degraded`), pages are rendered
+from the database and not stored. A bump that could not be written is owed: this process pays it on its
+next request that finds the cache reachable, so a Redis that comes back with its old entries (a network
+split rather than a restart, which empties it) cannot serve them under the version they were stored with.
 
 Keys are built from what a page reads, not from its URL: each cached view declares its query parameters (with a
 rule that gives each value one spelling), the view sees only those, and `?utm_source=…` or any other junk shares
@@ -25,6 +30,7 @@ from urllib.parse import urlencode
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
+from django.core.signals import request_started
 from django.db import transaction
 from django.db.models import Min
 from django.db.models.functions import Now
@@ -50,8 +56,16 @@ _NONCE_BYTES = NONCE_PLACEHOLDER.encode()
 _UNCACHED_HEADERS = {"set-cookie", "content-length", "etag", "cache-control"}
 
 
+_owed_bump = False
+
+
 def public_cache():
     return caches[CACHE_ALIAS]
+
+
+def cache_degraded(cache) -> bool:
+    """Whether this process cannot reach the shared cache right now (only the Redis backend can say so)."""
+    return getattr(cache, "degraded", False)
 
 
 def bump_public_version() -> None:
@@ -64,15 +78,25 @@ def bump_public_version() -> None:
 
 
 def _bump() -> None:
+    global _owed_bump
     cache = public_cache()
     try:
         cache.incr(VERSION_KEY)
     except ValueError:
         # Missing (first use, eviction, restart): a clock value never repeats a version used before.
         cache.set(VERSION_KEY, time.time_ns(), timeout=None)
+    _owed_bump = cache_degraded(cache)
+
+
+@receiver(request_started)
+def _pay_owed_bump(**kwargs):
+    if _owed_bump:
+        _bump()
 
 
 def public_version() -> int:
+    if _owed_bump:
+        _bump()
     cache = public_cache()
     version = cache.get(VERSION_KEY)
     if version is None:
@@ -117,10 +141,10 @@ def cache_public_page(view=None, /, *, params: Parameters | None = None):
             return view(request, *args, **kwargs)
         canonical_query(request, params)
         cache = public_cache()
-        if isinstance(cache, DummyCache):
+        version = None if isinstance(cache, DummyCache) else public_version()
+        if version is None or cache_degraded(cache):
             entry = _render(view, request, args, kwargs)
             return entry if isinstance(entry, HttpResponse) else _respond(request, entry)
-        version = public_version()
         key = _page_key(request, version)
         entry = cache.get(key)
         if entry is None:
@@ -140,9 +164,9 @@ def cached_public_value(name: str, compute):
     """`compute()`, kept like a page: shared until the next change to public data (or the next scheduled
     publication), for values every page needs, such as the topic index."""
     cache = public_cache()
-    if isinstance(cache, DummyCache):
+    version = None if isinstance(cache, DummyCache) else public_version()
+    if version is None or cache_degraded(cache):
         return compute()
-    version = public_version()
     key = f"public:value:{version}:{name}"
     value = cache.get(key)
     if value is None:

@@ -6,7 +6,7 @@ One run, against a `page_speed` database (created in DATABASE_URL's cluster) hol
      query per request): what Django itself costs for that page on this machine; measured before and
      after the site, and averaged, because other work on a shared machine comes and goes;
   2. the site with the public page cache off (PUBLIC_PAGE_CACHE=0): home, article, topic, search, API;
-  3. the same with the cache on (local memory per worker unless CACHE_URL is set).
+  3. the same with the cache on (production's default, the database cache, unless CACHE_URL is set).
 Besides requests/s and p99 it reports the server CPU per request (gunicorn workers plus PostgreSQL, from
 /proc), which other load on the machine does not change. The database is loaded once with
 `import_articles --trust-published` and kept as a pg_dump next to the corpus, so later runs restore it in
@@ -358,7 +358,8 @@ def _build_floor() -> None:
 
     import newsroom.urls
     from articles.selectors import public_articles, topic_index
-    from articles.views import filtered_list, healthz
+    from articles.views import filtered_list
+    from newsroom.health import healthz
 
     context = filtered_list(RequestFactory().get("/"), public_articles(), topic_index())
     context["page"].object_list = list(context["page"].object_list)  # evaluated once, kept in memory

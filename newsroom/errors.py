@@ -1,13 +1,26 @@
-"""Refusals the site answers itself (bad input, too many requests, a locked login): JSON under the API, a styled
-page elsewhere, never cached, with Retry-After when waiting helps."""
+"""Answers the site gives itself instead of a view's page: refusals of bad input, too many requests or a locked
+login (JSON under the API, a styled page elsewhere, never cached, with Retry-After when waiting helps), and a
+short 503 while the database cannot be reached.
+
+A view's connection failure is caught by `DatabaseUnavailableMiddleware`; one raised outside a view (a
+middleware saving a session, say) reaches `server_error`, the 500 handler, which answers the same way.
+Other database errors are real bugs and stay 500s.
+"""
 
 import math
+import sys
 
+import psycopg
 from django.core.exceptions import BadRequest
-from django.http import HttpRequest, HttpResponse, JsonResponse
+from django.db import InterfaceError, connection
+from django.http import HttpRequest, HttpResponse, HttpResponseServerError, JsonResponse
 from django.shortcuts import render
+from django.template import loader
 from django.urls import reverse
 from django.utils.cache import add_never_cache_headers
+from psycopg_pool import PoolTimeout
+
+from newsroom.db_pool import database_unreachable
 
 TITLES = {400: "Bad request", 429: "Too many requests"}
 
@@ -69,3 +82,54 @@ def login_locked_out(request: HttpRequest, original_response=None, credentials=N
         response["Retry-After"] = str(math.ceil(cool_off.total_seconds()))
     add_never_cache_headers(response)
     return response
+
+
+RETRY_AFTER_SECONDS = 5
+# SQLSTATEs of a server that is going away or not there yet: connection exceptions (class 08),
+# admin_shutdown, crash_shutdown, cannot_connect_now.
+_UNAVAILABLE_STATES = {"57P01", "57P02", "57P03"}
+
+
+def is_connection_failure(error: BaseException | None) -> bool:
+    """Whether `error` (or what it wraps) says the database cannot be reached, rather than a bad query."""
+    seen = set()
+    while error is not None and id(error) not in seen:
+        seen.add(id(error))
+        if isinstance(error, PoolTimeout | InterfaceError | psycopg.InterfaceError):
+            return True
+        if isinstance(error, psycopg.OperationalError):
+            state = error.sqlstate
+            # No SQLSTATE: the client lost or never had the connection (refused, closed unexpectedly).
+            return state is None or state.startswith("08") or state in _UNAVAILABLE_STATES
+        error = error.__cause__ or error.__context__
+    return False
+
+
+def database_unavailable(request):
+    database_unreachable(connection)
+    if is_api_request(request):
+        response = JsonResponse({"detail": "The service is briefly unavailable; try again shortly."}, status=503)
+    else:
+        response = render(request, "503.html", status=503)
+    response["Retry-After"] = str(RETRY_AFTER_SECONDS)
+    response["Cache-Control"] = "no-store"
+    return response
+
+
+class DatabaseUnavailableMiddleware:
+    def __init__(self, get_response):
+        self.get_response = get_response
+
+    def __call__(self, request):
+        return self.get_response(request)
+
+    def process_exception(self, request, exception):
+        if is_connection_failure(exception):
+            return database_unavailable(request)
+        return None
+
+
+def server_error(request):
+    if is_connection_failure(sys.exception()):
+        return database_unavailable(request)
+    return HttpResponseServerError(loader.get_template("500.html").render())

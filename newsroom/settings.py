@@ -81,6 +81,8 @@ MIDDLEWARE = [
     "django.contrib.messages.middleware.MessageMiddleware",
     "django.middleware.clickjacking.XFrameOptionsMiddleware",
     "newsroom.throttling.RateLimitMiddleware",
+    # Late, so that it sees a view's exception first: a lost database connection becomes the 503 page.
+    "newsroom.errors.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",  # last, as django-axes requires
 ]
 
@@ -111,10 +113,29 @@ TEMPLATES = [
 WSGI_APPLICATION = "newsroom.wsgi.application"
 
 DATABASES = {"default": dj_database_url.parse(os.environ.get("DATABASE_URL", f"sqlite:///{BASE_DIR / 'db.sqlite3'}"))}
-if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql" and env_bool("DATABASE_POOL", True):
-    # psycopg 3's pool keeps connections warm across requests; it replaces CONN_MAX_AGE.
-    DATABASES["default"]["CONN_MAX_AGE"] = 0
-    DATABASES["default"].setdefault("OPTIONS", {})["pool"] = {"min_size": 1, "max_size": 10, "timeout": 10}
+if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
+    # A dead or unreachable server fails a connection attempt after this long (libpq's minimum is 2 s).
+    DATABASES["default"].setdefault("OPTIONS", {}).setdefault(
+        "connect_timeout", int(os.environ.get("DATABASE_CONNECT_TIMEOUT", 2))
+    )
+    if env_bool("DATABASE_POOL", True):
+        # psycopg 3's pool keeps connections warm across requests; it replaces CONN_MAX_AGE. Each connection is
+        # checked before a request gets it (CONN_HEALTH_CHECKS: one round trip), so a connection left over from
+        # before a PostgreSQL restart is replaced instead of failing the request; newsroom/db_pool.py keeps
+        # the pool's reconnection attempts frequent during an outage. A request waits at most `timeout` seconds
+        # for a connection before it gets the 503 page (much less once the database is known to be away).
+        DATABASES["default"]["CONN_MAX_AGE"] = 0
+        DATABASES["default"]["CONN_HEALTH_CHECKS"] = True
+        DATABASES["default"]["OPTIONS"]["pool"] = {
+            "min_size": int(os.environ.get("DATABASE_POOL_MIN_SIZE", 1)),
+            "max_size": int(os.environ.get("DATABASE_POOL_MAX_SIZE", 4)),
+            "timeout": float(os.environ.get("DATABASE_POOL_TIMEOUT", 1)),
+        }
+        from newsroom.db_pool import retry_connections_every
+
+        retry_connections_every(float(os.environ.get("DATABASE_RECONNECT_INTERVAL", 0.25)))
+# /healthz answers 503 after this many seconds without a database connection.
+HEALTHZ_DATABASE_TIMEOUT = float(os.environ.get("HEALTHZ_DATABASE_TIMEOUT", 0.5))
 
 DEFAULT_AUTO_FIELD = "django.db.models.BigAutoField"
 
@@ -161,21 +182,53 @@ if os.environ.get("AWS_STORAGE_BUCKET_NAME"):
         },
     }
 
+# The public page cache and its version must be shared by every worker on every machine (articles/cache.py):
+# Redis when CACHE_URL/REDIS_URL is set; otherwise, in production, the database (nothing more to run; its
+# tables are created by `migrate`); local memory only in development (DJANGO_DEBUG=1), where one process serves.
 CACHE_URL = os.environ.get("CACHE_URL") or os.environ.get("REDIS_URL")
+# Local memory is private to one process: articles.cache keeps public entries for seconds only there.
+LOCAL_MEMORY_CACHES = {
+    "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+    "public": {
+        "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
+        "LOCATION": "public",
+        "OPTIONS": {"MAX_ENTRIES": 1000},
+    },
+}
 if CACHE_URL:
-    CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL},
-        "public": {"BACKEND": "django.core.cache.backends.redis.RedisCache", "LOCATION": CACHE_URL, "KEY_PREFIX": "p"},
+    if not CACHE_URL.startswith(("redis://", "rediss://", "unix://")):
+        raise ImproperlyConfigured("CACHE_URL/REDIS_URL must be a redis://, rediss:// or unix:// URL.")
+    # Short socket timeouts and no retries: a dead Redis must cost a request milliseconds (newsroom/cache_backends.py
+    # then leaves it alone for `retry_interval` seconds and the site serves from the database).
+    _redis_options = {
+        "socket_connect_timeout": float(os.environ.get("CACHE_CONNECT_TIMEOUT", 0.25)),
+        "socket_timeout": float(os.environ.get("CACHE_SOCKET_TIMEOUT", 0.5)),
+        "retry_interval": float(os.environ.get("CACHE_RETRY_INTERVAL", 1)),
     }
-else:
-    # Local memory is private to one process: gunicorn workers and machines do not share it, so
-    # articles.cache keeps public entries for seconds only there. Production sets CACHE_URL.
     CACHES = {
-        "default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"},
+        "default": {
+            "BACKEND": "newsroom.cache_backends.ResilientRedisCache",
+            "LOCATION": CACHE_URL,
+            "OPTIONS": _redis_options,
+        },
         "public": {
-            "BACKEND": "django.core.cache.backends.locmem.LocMemCache",
-            "LOCATION": "public",
-            "OPTIONS": {"MAX_ENTRIES": 1000},
+            "BACKEND": "newsroom.cache_backends.ResilientRedisCache",
+            "LOCATION": CACHE_URL,
+            "KEY_PREFIX": "p",
+            "OPTIONS": _redis_options,
+        },
+    }
+elif DEBUG:
+    CACHES = LOCAL_MEMORY_CACHES
+else:
+    CACHES = {
+        "default": {"BACKEND": "newsroom.cache_backends.AtomicDatabaseCache", "LOCATION": "newsroom_cache"},
+        # Page entries always carry their own timeout (articles/cache.py); the version key must not expire.
+        "public": {
+            "BACKEND": "newsroom.cache_backends.AtomicDatabaseCache",
+            "LOCATION": "newsroom_public_cache",
+            "TIMEOUT": None,
+            "OPTIONS": {"MAX_ENTRIES": 5000},
         },
     }
 # "public" holds rendered public pages, feeds and API responses (articles/cache.py); PUBLIC_PAGE_CACHE=0
@@ -243,6 +296,8 @@ SESSION_COOKIE_HTTPONLY = True
 SESSION_COOKIE_SECURE = not DEBUG
 CSRF_COOKIE_SECURE = not DEBUG
 SECURE_SSL_REDIRECT = env_bool("DJANGO_SECURE_SSL_REDIRECT", not DEBUG)
+# Load balancers poll app servers over plain HTTP: a redirect would read as "unhealthy".
+SECURE_REDIRECT_EXEMPT = [r"^healthz$"]
 SECURE_HSTS_SECONDS = 0 if DEBUG else int(os.environ.get("DJANGO_HSTS_SECONDS", 31536000))
 SECURE_HSTS_INCLUDE_SUBDOMAINS = not DEBUG
 SECURE_HSTS_PRELOAD = not DEBUG

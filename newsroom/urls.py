@@ -8,6 +8,7 @@ from articles import views
 from articles.cache import cache_public_page
 from articles.selectors import page_parameter
 from articles.sitemaps import SITEMAPS
+from newsroom.health import healthz
 
 urlpatterns = [
     path("admin/", admin.site.urls),
@@ -26,10 +27,12 @@ urlpatterns = [
         name="sitemap-section",
     ),
     path("robots.txt", views.robots_txt, name="robots"),
-    path("healthz", views.healthz, name="healthz"),
+    path("healthz", healthz, name="healthz"),
     path("", include("articles.urls")),
 ]
 handler400 = "newsroom.errors.bad_request"
 
 # Local media (cached images) in development only; production serves them from S3 or the web server.
 urlpatterns += static(settings.MEDIA_URL, document_root=settings.MEDIA_ROOT)
+# A database that cannot be reached answers 503 with Retry-After, even when the failure happens outside a view.
+handler500 = "newsroom.errors.server_error"

@@ -61,7 +61,7 @@ def browser():
     from playwright.sync_api import sync_playwright
 
     if not Path(CHROMIUM).exists():
-        pytest.fail(f"{CHROMIUM} is missing: `apt-get install chromium` (.ci/run does)")
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs it (scripts/install-system-packages)")
     # Playwright's sync API runs an event loop in this thread; the ORM calls in tests are still synchronous.
     os.environ["DJANGO_ALLOW_ASYNC_UNSAFE"] = "true"
     with sync_playwright() as playwright:

@@ -186,7 +186,7 @@ def test_not_found_page_uses_the_site_layout(client, db):
 
 def test_healthz_checks_the_database(client, db):
     response = client.get("/healthz")
-    assert response.status_code == 200 and response.json() == {"status": "ok"}
+    assert response.status_code == 200 and response.json() == {"status": "ok", "database": "ok", "cache": "ok"}
 
 
 def test_home_without_stories(client, db):
