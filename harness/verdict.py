@@ -175,11 +175,16 @@ CHECKSUM_QUERIES = {
         JOIN articles_article a ON a.id = coalesce(i.article_id, r.article_id)
         WHERE a.source_path LIKE %(corpus)s""",
     "topics": """
-        SELECT md5(coalesce(string_agg(concat_ws('|', a.web_url_hash, t.name), E'\\n'
+        SELECT md5(coalesce(string_agg(concat_ws('|', a.web_url_hash, t.name, at.source, at.term), E'\\n'
             ORDER BY a.web_url_hash, t.name), ''))
         FROM articles_article_topics at JOIN articles_article a ON a.id = at.article_id
         JOIN articles_topic t ON t.id = at.topic_id
         WHERE a.source_path LIKE %(corpus)s""",
+    # Which articles share a story (the grouping, not the ids).
+    "stories": """
+        SELECT md5(coalesce(string_agg(members, E'\\n' ORDER BY members), ''))
+        FROM (SELECT string_agg(a.web_url_hash, ',' ORDER BY a.web_url_hash) AS members
+              FROM articles_article a WHERE a.source_path LIKE %(corpus)s GROUP BY a.story_id) AS stories""",
 }
 
 

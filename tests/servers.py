@@ -45,8 +45,9 @@ def site_env(**overrides: str) -> dict[str, str]:
         "RATE_LIMIT_LOGIN": "off",
         "PYTHONUNBUFFERED": "1",
     }
-    if "STATIC_ROOT" in os.environ:
-        env["STATIC_ROOT"] = os.environ["STATIC_ROOT"]
+    for name in ("STATIC_ROOT", "REDIS_URL"):  # the suite's Redis (make test) is the site's shared cache too
+        if name in os.environ:
+            env[name] = os.environ[name]
     return env | overrides
 
 
@@ -77,6 +78,11 @@ class Site:
 @contextmanager
 def gunicorn_site(env: dict[str, str], log: Path, *, workers: int = 1):
     """gunicorn serving newsroom.wsgi on a free port of 127.0.0.1; stopped (its whole group) on exit."""
+    # Without Redis, production's shared cache is the database's: its tables come with `migrate`, which the test
+    # database (built by pytest-django under the suite's own cache settings) did not run for them.
+    subprocess.run(
+        [str(REPO / ".venv" / "bin" / "python"), "manage.py", "createcachetable"], cwd=REPO, env=env, check=True
+    )
     port = _free_port()
     args = [str(GUNICORN), "newsroom.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
             "--log-level", "warning", "--graceful-timeout", "5"]  # fmt: skip

@@ -57,20 +57,22 @@ def test_a_missing_corpus_skips_for_developers_and_fails_when_required(tmp_path,
 
 
 def ci_run(tmp_path: Path, shared_dir: Path | None) -> tuple[subprocess.CompletedProcess, list[str]]:
-    """Run a copy of .ci/run in a scratch repository, with apt-get, dpkg and make replaced by recorders."""
+    """Run a copy of .ci/run in a scratch repository, with apt-get, dpkg-query and make replaced by recorders."""
     repo = tmp_path / "clone"
     (repo / ".ci").mkdir(parents=True)
     shutil.copy(REPO / ".ci" / "run", repo / ".ci" / "run")
+    (repo / "scripts").mkdir()
+    shutil.copy(REPO / "scripts" / "install-system-packages", repo / "scripts" / "install-system-packages")
     bin_dir = tmp_path / "bin"
     bin_dir.mkdir()
     calls = tmp_path / "calls"
-    for name, status in (("apt-get", 0), ("dpkg", 0), ("make", 0)):
+    for name, status in (("apt-get", 0), ("dpkg-query", 0), ("make", 0)):
         stub = bin_dir / name
-        # dpkg -s must say "installed"; make records the variables the test suite will see.
+        # dpkg-query must say "installed"; make records the variables the test suite will see.
         stub.write_text(
             "#!/bin/sh\n"
             f'echo "{name} $* REQUIRE=${{{shared.REQUIRE_VARIABLE}:-}} SHARED=${{NEWSROOM_SHARED:-}}" >> {calls}\n'
-            + ('echo "Status: install ok installed"\n' if name == "dpkg" else "")
+            + ('echo "install ok installed"\n' if name == "dpkg-query" else "")
             + f"exit {status}\n"
         )
         stub.chmod(0o755)
@@ -87,7 +89,7 @@ def test_ci_fails_loudly_before_installing_anything_when_the_corpus_is_missing(t
     result, calls = ci_run(tmp_path, tmp_path / "no-such-dir")
     assert result.returncode == 1
     assert "the shared corpus is missing" in result.stderr and str(tmp_path / "no-such-dir") in result.stderr
-    assert calls == []  # no dpkg, no apt-get, no make test
+    assert calls == []  # no dpkg-query, no apt-get, no make test
 
 
 def test_ci_runs_the_suite_with_missing_corpus_tests_turned_into_failures(tmp_path):

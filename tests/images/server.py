@@ -86,12 +86,22 @@ class ImageServer:
 
     # Routes -----------------------------------------------------------------------------------------------
     def serve(
-        self, path: str, body: bytes, content_type: str = "image/jpeg", *, barrier: threading.Barrier | None = None
+        self,
+        path: str,
+        body: bytes,
+        content_type: str = "image/jpeg",
+        *,
+        barrier: threading.Barrier | None = None,
+        delay: float = 0,
     ) -> str:
         """Serves `body`; with `barrier`, each response waits until the barrier's number of requests wait with it
-        (counted in `max_active`). A barrier with a timeout breaks instead of hanging when fewer come together."""
+        (counted in `max_active`). A barrier with a timeout breaks instead of hanging when fewer come together.
+        `delay` holds each response back that long: a slow outlet for the soak harness (bench/soak), whose tasks
+        must still be in flight when their worker is killed; tests synchronise with a barrier instead."""
 
         def handler(request):
+            if delay:
+                time.sleep(delay)
             if barrier is not None:
                 # Counted only while the response is held back: the client is certainly still waiting.
                 with self._lock:
