@@ -37,6 +37,15 @@ def _no_rate_limits(settings):
     settings.REST_FRAMEWORK = {**settings.REST_FRAMEWORK, "DEFAULT_THROTTLE_RATES": rates}
 
 
+@pytest.fixture(autouse=True)
+def _fresh_content_types():
+    """Django caches content type ids per process; a test that rolled back content types it created (the migration
+    tests) would leave ids behind that a later test, committing for real, cannot reference."""
+    from django.contrib.contenttypes.models import ContentType
+
+    ContentType.objects.clear_cache()
+
+
 @pytest.fixture
 def write_item(tmp_path):
     """Write an item file with the given front matter text (or bytes) and return its path."""

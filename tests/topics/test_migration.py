@@ -32,8 +32,15 @@ def test_existing_links_become_the_files_except_where_an_editor_locked_topics():
     finally:
         migrate(AFTER)
 
-    rows = ArticleTopic.objects.order_by("article__web_url", "topic__name")
-    assert list(rows.values_list("article__web_url", "topic__name", "source", "term")) == [
+    try:
+        rows = list(
+            ArticleTopic.objects.order_by("article__web_url", "topic__name").values_list(
+                "article__web_url", "topic__name", "source", "term"
+            )
+        )
+    finally:
+        migrate(MigrationExecutor(connection).loader.graph.leaf_nodes())  # later tests need every migration
+    assert rows == [
         ("https://example.com/0", "AI", "file", ""), ("https://example.com/0", "Robots", "file", ""),
         ("https://example.com/1", "AI", "editor", ""), ("https://example.com/1", "Robots", "editor", ""),
         ("https://example.com/2", "AI", "file", ""), ("https://example.com/2", "Robots", "file", ""),
