@@ -78,6 +78,11 @@ class TopicSerializer(TopicRefSerializer):
     parent = serializers.CharField(source="parent.slug", allow_null=True, help_text="Slug of the parent topic.")
 
 
+class StoryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField(help_text="The story in this API: its lead, its public articles and all its coverage.")
+
+
 class ArticleSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     url = serializers.SerializerMethodField(help_text="The story's page on this site.")
@@ -94,10 +99,16 @@ class ArticleSerializer(serializers.Serializer):
     topics = TopicRefSerializer(source="card_topics", many=True)
     image = serializers.SerializerMethodField(help_text="The lead image.")
     related_count = serializers.IntegerField(source="source_count", help_text="Other outlets covering the story.")
+    story = serializers.SerializerMethodField(help_text="The story (one event) this article reports.")
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, article) -> str:
         return _absolute(self, article.get_absolute_url())
+
+    @extend_schema_field(StoryRefSerializer)
+    def get_story(self, article) -> dict:
+        url = reverse("api:story-detail", kwargs={"pk": article.story_id})
+        return {"id": article.story_id, "url": _absolute(self, url)}
 
     @extend_schema_field(NULLABLE_URI)
     def get_original_url(self, article) -> str | None:
@@ -150,3 +161,49 @@ class ArticleDetailSerializer(ArticleSerializer):
     def get_image(self, article):
         image = article.lead_image
         return ImageSerializer(image, context=self.context).data if image else None
+
+
+class CoverageSerializer(serializers.Serializer):
+    """One report of a story: another of its public articles, or a related link (one per URL identity)."""
+
+    title = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="Its page on this site, when it is a public article here.")
+    original_url = serializers.SerializerMethodField(help_text="The report at its outlet.")
+    outlet = OutletSerializer(allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+    image = serializers.SerializerMethodField()
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_url(self, item) -> str | None:
+        return _absolute(self, item.url) if item.local else None
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_original_url(self, item) -> str | None:
+        return item.original_url or None
+
+    @extend_schema_field(ImageSerializer(allow_null=True))
+    def get_image(self, item):
+        return ImageSerializer(item.image, context=self.context).data if item.image else None
+
+
+class StorySerializer(serializers.Serializer):
+    """A story as the river shows it: the article that leads it and everything else reporting it."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="This story in the API.")
+    latest_at = serializers.DateTimeField(
+        source="active_at", help_text="When its newest public article (in a list: matching the filters) appeared."
+    )
+    outlet_count = serializers.IntegerField(help_text="Distinct outlets reporting it.")
+    lead = ArticleSerializer(help_text="The article leading it: the editors' choice, else the best public one.")
+    coverage = CoverageSerializer(
+        many=True, help_text="Its other public articles (lead rule order), then the related coverage, best first."
+    )
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, story) -> str:
+        return _absolute(self, reverse("api:story-detail", kwargs={"pk": story.id}))
+
+
+class StoryDetailSerializer(StorySerializer):
+    articles = ArticleSerializer(many=True, help_text="Its public articles, the lead first.")

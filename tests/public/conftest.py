@@ -8,7 +8,9 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.cache import bump_public_version
+from articles.models import Article, Image, RelatedLink, Story, Topic, url_identity_hash
+from articles.stories.clustering import refresh_stories
 from providers.models import Provider
 
 HOSTILE = '<script>alert("x")</script>&amp; "quoted" \'single\' </title></script><img src=x onerror=alert(1)>'
@@ -71,6 +73,15 @@ def make_article(
         )
         Image.objects.create(related_link=link, url=f"https://img.example.org/{n}-{position}.jpg", width=100, height=50)
     return article
+
+
+def join_story(lead: Article, *members: Article) -> Story:
+    """Put `members` in `lead`'s story (as clustering would have), with its lead, size and times recomputed."""
+    Article.objects.filter(pk__in=[m.pk for m in members]).update(story=lead.story_id)
+    Story.objects.filter(articles__isnull=True).delete()
+    refresh_stories([lead.story_id])
+    bump_public_version()
+    return Story.objects.get(pk=lead.story_id)
 
 
 def parse_xml(content: bytes) -> ET.Element:
