@@ -5,7 +5,7 @@ Every URL goes through the site's one guard (`safe_url`): only http(s) URLs leav
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from articles.templatetags.newsroom import absolute_url, amp_link, original_link
@@ -207,3 +207,9 @@ class StorySerializer(serializers.Serializer):
 
 class StoryDetailSerializer(StorySerializer):
     articles = ArticleSerializer(many=True, help_text="Its public articles, the lead first.")
+
+
+@extend_schema_serializer(many=False)  # a list action's response, yet one object: the page
+class StoryPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The page of older stories, if any.")
+    results = StorySerializer(many=True)

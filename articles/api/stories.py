@@ -2,24 +2,26 @@
 
 from django.http import Http404
 from django_filters.utils import translate_validation
-from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import OpenApiParameter, extend_schema, extend_schema_view
+from rest_framework import viewsets
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.response import Response
 from rest_framework.utils.urls import replace_query_param
 
 from articles.api.pagination import PublicPagination, once, whole_number
 from articles.api.schema import INVALID_PARAMETERS, NOT_FOUND, filter_parameters
-from articles.api.serializers import StoryDetailSerializer, StorySerializer
+from articles.api.serializers import StoryDetailSerializer, StoryPageSerializer, StorySerializer
 from articles.filters import API_PARAMETERS, ArticleFilter
 from articles.selectors import public_articles, topic_index
 from articles.stories.coverage import story_entries
-from articles.stories.cursor import DESCRIPTION, PATTERN, cursor_parameter, parse_cursor
+from articles.stories.cursor import FORMAT, PATTERN, cursor_parameter, parse_cursor
 from articles.stories.river import river_page
 
 MAX_STORY_ID = 10**18 - 1  # what the URL takes (18 digits), inside a bigint
 BEFORE = OpenApiParameter(
-    "before", {"type": "string", "pattern": f"^{PATTERN}$"}, description=f"Older stories: {DESCRIPTION}."
+    "before",
+    {"type": "string", "pattern": f"^{PATTERN}$"},
+    description=f"The stories older than this position in the list (`{FORMAT}`): follow the `next` links.",
 )
 PAGE_SIZE = OpenApiParameter(
     "page_size",
@@ -28,13 +30,6 @@ PAGE_SIZE = OpenApiParameter(
 )
 STORY_ID = OpenApiParameter(
     "id", {"type": "integer", "minimum": 1, "maximum": MAX_STORY_ID}, OpenApiParameter.PATH, description="A story id."
-)
-STORY_PAGE = inline_serializer(
-    "StoryPage",
-    fields={
-        "next": serializers.URLField(allow_null=True, help_text="The page of older stories, if any."),
-        "results": StorySerializer(many=True),
-    },
 )
 # The query parameters the cached list reads (articles.cache): an invalid cursor, even an empty one, is kept for the
 # view to refuse, as the API refuses every blank parameter.
@@ -48,9 +43,13 @@ LIST_PARAMETERS = {
 @extend_schema_view(
     list=extend_schema(
         parameters=[*filter_parameters(), BEFORE, PAGE_SIZE],
-        responses={200: STORY_PAGE, 400: INVALID_PARAMETERS, 404: NOT_FOUND},
+        responses={200: StoryPageSerializer, 400: INVALID_PARAMETERS, 404: NOT_FOUND},
     ),
-    retrieve=extend_schema(parameters=[STORY_ID], responses={200: StoryDetailSerializer, 404: NOT_FOUND}),
+    retrieve=extend_schema(
+        description="One public story: its lead, its public articles and all its coverage.",
+        parameters=[STORY_ID],
+        responses={200: StoryDetailSerializer, 404: NOT_FOUND},
+    ),
 )
 class StoryViewSet(viewsets.ViewSet):
     """Public stories, newest activity first, each once: placed by its newest public article that matches the
@@ -68,7 +67,9 @@ class StoryViewSet(viewsets.ViewSet):
             try:
                 before = parse_cursor(before)
             except ValueError:
-                raise ValidationError({"before": [f"Not a position in the list: {DESCRIPTION}."]}) from None
+                raise ValidationError(
+                    {"before": [f"Not a position in the list (`{FORMAT}`): follow `next`."]}
+                ) from None
         try:
             page = river_page(
                 filterset.filter_queryset,

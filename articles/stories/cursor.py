@@ -13,7 +13,7 @@ from datetime import UTC, datetime, timedelta
 PATTERN = r"-?[0-9]{1,16}_[0-9]{1,18}"
 _CURSOR = re.compile(PATTERN)
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
-DESCRIPTION = "where the page starts: the `next` link of the page before (`<microseconds since 1970 UTC>_<id>`)"
+FORMAT = "<microseconds since 1970 UTC>_<id>"
 
 
 @dataclass(frozen=True, slots=True)

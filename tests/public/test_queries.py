@@ -60,7 +60,9 @@ def test_list_pages_cost_a_fixed_number_of_queries(
 
 
 @pytest.mark.parametrize("related", [0, 1, 12])
-@pytest.mark.parametrize(("path", "queries"), [("/articles/{}/", 7), ("/api/articles/{}/", None), ("/api/stories/{}/", 3)])
+@pytest.mark.parametrize(
+    ("path", "queries"), [("/articles/{}/", 7), ("/api/articles/{}/", None), ("/api/stories/{}/", 3)]
+)
 def test_story_pages_cost_a_fixed_number_of_queries(client, db, django_assert_num_queries, path, queries, related):
     story = make_article("Busy story", topics=[make_topic("AI"), make_topic("Chips")], related=related)
     others = [make_article(f"Report {n}", related=related) for n in range(related)]

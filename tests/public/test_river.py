@@ -2,11 +2,13 @@
 coverage under it; pages of older stories that never repeat or skip one. Run on PostgreSQL by the suite, and on SQLite
 by tests/public/test_river_sqlite.py."""
 
+import os
 import re
 from datetime import timedelta
 
 import pytest
 from django.core.cache import caches
+from django.db import connection
 from django.utils import timezone
 
 from articles import selectors
@@ -265,6 +267,11 @@ def test_a_story_growing_between_two_pages_is_not_shown_twice(client, world, mon
         world["robots_lead"], make_article("Earlier robot report", published_at=ago(50), provider=other("k.example"))
     )
     assert "Robots fold laundry" not in leads(client, f"/?before={older}")
+
+
+def test_the_database_is_the_one_asked_for():
+    # tests/public/test_river_sqlite.py runs this module again on SQLite: this makes sure it did.
+    assert os.environ.get("NEWSROOM_TEST_DATABASE", connection.vendor) == connection.vendor
 
 
 def test_cursors_round_trip_and_have_one_spelling():
