@@ -25,8 +25,9 @@ def test_home_cards_show_everything_a_reader_needs(client, newsroom):
     assert "UTC</span></time>" in card
     assert '<a class="topic" href="/topics/robots/">Robots</a>' in card
     # The other outlets' coverage under the lead, each outlet named, linked to the report at the outlet.
-    lines = re.findall(r'<span class="outlet">([^<]+)<span class="visually-hidden">:</span></span> '
-                       r'<span class="headline"><a href="([^"]+)" rel="noopener noreferrer">([^<]+)</a>', card)  # fmt: skip
+    line = (r'<span class="outlet">([^<]+)<span class="visually-hidden">:</span></span> '
+            r'<span class="headline"><a href="([^"]+)" rel="noopener noreferrer">([^<]+)</a>')  # fmt: skip
+    lines = re.findall(line, card)
     n = story.slug.split("-")[1]
     assert lines == [("Other Outlet 1", f"https://other1.example.org/{n}", f"Coverage 1 of story {n}"),
                      ("Other Outlet 0", f"https://other0.example.org/{n}", f"Coverage 0 of story {n}")]  # fmt: skip
