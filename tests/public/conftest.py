@@ -157,6 +157,24 @@ def reader_world(db):
     )
     # Half the coverage rows without an image: the headline must take the row, not the image column.
     Image.objects.filter(related_link__article=lead, related_link__position__in=[0, 2]).delete()
+    # Two more outlets' reports of the same event, grouped with it as clustering would: one without an image.
+    join_story(
+        lead,
+        make_article(
+            "Robots that learned from video now pack a warehouse's most fragile orders",
+            topics=[robots],
+            provider=make_provider("harborpost.example.com", "The Harbor Post"),
+            quality=50,
+            slug="warehouse-robots-harbor-post",
+        ),
+        make_article(
+            "Fragile goods, steady grippers: inside a warehouse experiment",
+            provider=make_provider("northernwire.example.com", "Northern Wire"),
+            quality=40,
+            image=False,
+            slug="warehouse-robots-northern-wire",
+        ),
+    )
     make_article(
         "Chipmaker unveils a low-power inference accelerator for edge cameras, doorbells, traffic sensors and "
         "small drones, with samples going to partners in the first quarter",

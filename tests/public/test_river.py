@@ -7,13 +7,15 @@ import re
 from datetime import timedelta
 
 import pytest
+from django.contrib.auth import get_user_model
 from django.core.cache import caches
 from django.db import connection
 from django.utils import timezone
 
 from articles import selectors
-from articles.models import RelatedLink
+from articles.models import Article, RelatedLink, Story
 from articles.selectors import topic_index
+from articles.stories import services
 from articles.stories.coverage import INLINE, story_entries
 from articles.stories.cursor import Cursor, cursor_parameter, parse_cursor
 from articles.stories.river import placements, river_page
@@ -107,6 +109,14 @@ def test_the_lead_leads_and_the_other_public_reports_are_its_coverage(client, wo
         ("B", f"/articles/{world['robots_second'].slug}/", "Laundry robots, the sequel"),
     ]
     assert robots["more"] == 0
+
+
+def test_an_editors_choice_of_lead_leads_whatever_the_rule_says(client, world):
+    editor = get_user_model().objects.create_user("edna", is_staff=True)
+    services.make_lead(article=world["robots_second"], by=editor)  # quality 40 of 90: the editor's call
+    robots = entries(client.get("/").content.decode())[1]
+    assert robots["lead"] == "Laundry robots, the sequel"
+    assert [title for _, _, title in robots["coverage"]] == ["Robots fold laundry", "Robots and towels"]
 
 
 def test_the_best_public_member_leads_when_the_lead_is_not_public(client, world):
@@ -307,3 +317,17 @@ def test_river_page_selector_reports_its_cursors(world):
     second = river_page(topics=topic_index(), size=2, before=first.next)
     assert [entry.lead.title for entry in second] == ["Plain middle story", "Chip best public"]
     assert [entry.active_at for entry in second] == [world["plain_mid"].published_at, world["chips_tie"].published_at]
+
+
+def test_editors_story_decisions_reach_cached_pages(client, world, django_assert_num_queries):
+    editor = get_user_model().objects.create_user("edna", is_staff=True)
+    assert leads(client, "/")[2] == "Plain middle story"
+    with django_assert_num_queries(0):
+        client.get("/")  # served from the cache
+    chips = Story.objects.filter(pk=world["chips"].pk)
+    services.merge_stories(stories=[*chips, world["plain_mid"].story], by=editor)
+    assert "Plain middle story" not in leads(client, "/")
+    html = client.get(f"/articles/{world['plain_mid'].slug}/").content.decode()
+    assert "Lead story" in html and "Chip best public" in html
+    services.split_articles(articles=Article.objects.filter(pk=world["plain_mid"].pk), by=editor)
+    assert "Plain middle story" in leads(client, "/")
