@@ -33,7 +33,12 @@ def top_score(*, quality: int | None, heat: int | None, outlets: int, age: timed
 
 
 def top_story_ids() -> list[int]:
-    """Pinned stories with a public article (newest pin first), then the candidates best first (three queries).
+    return [story_id for story_id, _ in ranked_stories()]
+
+
+def ranked_stories() -> list[tuple[int, datetime | None]]:
+    """(story id, when its newest public article appeared; None for a pin): pinned stories with a public article,
+    newest pin first, then the candidates best first (three queries).
 
     Age is measured from the newest candidate rather than from the wall clock: on a live site the two are
     minutes apart, and an archive or the demo still ranks its last days sensibly.
@@ -50,17 +55,16 @@ def top_story_ids() -> list[int]:
         for story_id, active in placements().values_list("story_id", "published_at")[:TOP_CANDIDATES]
         if story_id not in first
     ]
-    if not candidates:
-        return pinned
-    stats = _stats([story_id for story_id, _ in candidates])
-    clock = candidates[0][1]
+    if candidates:
+        stats = _stats([story_id for story_id, _ in candidates])
+        clock = candidates[0][1]
 
-    def score(candidate: tuple[int, datetime]) -> float:
-        quality, heat, outlets = stats.get(candidate[0], (None, None, set()))
-        return top_score(quality=quality, heat=heat, outlets=len(outlets), age=clock - candidate[1])
+        def score(candidate: tuple[int, datetime]) -> float:
+            quality, heat, outlets = stats.get(candidate[0], (None, None, set()))
+            return top_score(quality=quality, heat=heat, outlets=len(outlets), age=clock - candidate[1])
 
-    candidates.sort(key=score, reverse=True)
-    return pinned + [story_id for story_id, _ in candidates]
+        candidates.sort(key=score, reverse=True)
+    return [(story_id, None) for story_id in pinned] + candidates
 
 
 def _stats(story_ids: list[int]) -> dict[int, tuple[int | None, int | None, set]]:
@@ -93,9 +97,10 @@ def _max(a: int | None, b: int | None) -> int | None:
 
 def top_page_or_404(number, *, topics: TopicIndex, size: int | None = None) -> Page:
     """One page of top stories as StoryEntries (two more queries for the page's stories)."""
-    ranked = top_story_ids()
+    ranked = ranked_stories()
     number, size = page_number(number), size or selectors.PAGE_SIZE
     chosen = ranked[(number - 1) * size : number * size]
     if number > 1 and not chosen:
         raise Http404("No such page.")
-    return Page(story_entries(chosen, topics=topics), number, len(ranked) > number * size, size)
+    entries = story_entries([story_id for story_id, _ in chosen], topics=topics, active=dict(chosen))
+    return Page(entries, number, len(ranked) > number * size, size)
