@@ -6,6 +6,8 @@ from django.db.models.functions import Lower, Now
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.stories.identity import identity_hash
+
 URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
 INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`
 TERM_MAX_LENGTH = 100  # a matched term: a taxonomy keyword or topic name, both capped at 100 by import_taxonomy
@@ -250,6 +252,13 @@ class RelatedLink(models.Model):
 
     def __str__(self) -> str:
         return self.title
+
+    def save(self, *args, **kwargs):
+        # The hash follows the URL whoever saves it (the importer writes both): coverage and clustering match by it.
+        self.url_hash = identity_hash(self.web_url)
+        if kwargs.get("update_fields") is not None and "web_url" in kwargs["update_fields"]:
+            kwargs["update_fields"] = {*kwargs["update_fields"], "url_hash"}
+        super().save(*args, **kwargs)
 
 
 class Image(models.Model):

@@ -6,10 +6,9 @@ the columns it shows: `secured` and `extra` are never loaded. Provider logos are
 
 from __future__ import annotations
 
-import math
 import re
 from dataclasses import dataclass, field
-from datetime import datetime, timedelta
+from datetime import datetime
 from functools import cached_property
 
 from django.db.models import (
@@ -42,7 +41,7 @@ FEED_SIZE = 50
 IMAGE_DISPLAY_FIELDS = ("id", "url", "width", "height", "title", "file", "renditions", "status")
 IMAGE_FIELDS = (*IMAGE_DISPLAY_FIELDS, "position", "article_id", "related_link_id", "provider_id")
 CARD_VALUES = ("id", "slug", "title", "excerpt", "published_at", "type", "category", "quality", "heat",
-               "web_url", "original_url", "amp_url", "cdn_amp_url", "provider_id", "provider__name",
+               "web_url", "original_url", "amp_url", "cdn_amp_url", "story_id", "provider_id", "provider__name",
                "provider__domain")  # fmt: skip
 CARD_FIELD_NAMES = [name for name in CARD_VALUES if not name.startswith("provider")]
 
@@ -108,6 +107,22 @@ class CardDetails(OuterTableExpression):
         return self._sql(compiler, self.SQLITE, "json_object", "json(i.renditions)")
 
 
+class LinkDetails(CardDetails):
+    """A related link's first image and its outlet's first logo, as CardDetails gives them for an article (the
+    coverage cards of a story page and the API); the outer table is the related link's."""
+
+    POSTGRESQL = (
+        "jsonb_build_object("
+        "'image', (SELECT {image} FROM {images} i WHERE i.related_link_id = {a}.id {first}), "
+        "'logo', (SELECT {image} FROM {images} i WHERE i.provider_id = {a}.provider_id {first}))"
+    )  # fmt: skip
+    SQLITE = (
+        "json_object("
+        "'image', json((SELECT {image} FROM {images} i WHERE i.related_link_id = {a}.id {first})), "
+        "'logo', json((SELECT {image} FROM {images} i WHERE i.provider_id = {a}.provider_id {first})))"
+    )  # fmt: skip
+
+
 def card_queryset(queryset: QuerySet, *annotations: str) -> QuerySet:
     """Stories as card rows, in one query: the columns a card shows, its provider and CardDetails.
 
@@ -168,6 +183,7 @@ class StoryCard:
     original_url: str
     amp_url: str
     cdn_amp_url: str
+    story_id: int
     provider: ProviderCard | None
     card_image: CardImage | None
     card_topics: list[TopicEntry]
@@ -188,22 +204,31 @@ def _image(data) -> CardImage | None:
     return image
 
 
-def story_cards(rows: list[dict], topics: TopicIndex) -> list[StoryCard]:
+def provider_card(providers: dict[int, ProviderCard], row: dict, logo) -> ProviderCard | None:
+    """The row's outlet (`provider_id`, `provider__name`, `provider__domain`), one ProviderCard per outlet in
+    `providers`; `logo` is the JSON of CardDetails or LinkDetails."""
+    pk = row["provider_id"]
+    if not pk:
+        return None
+    provider = providers.get(pk)
+    if provider is None:
+        image = _image(logo)
+        provider = providers[pk] = ProviderCard(
+            pk, row["provider__name"], row["provider__domain"], [image] if image else []
+        )
+    return provider
+
+
+def story_cards(rows: list[dict], topics: TopicIndex, providers: dict | None = None) -> list[StoryCard]:
     """StoryCards from card_queryset() rows (no query): lead image, provider with logo, topics, sources."""
-    providers: dict[int, ProviderCard] = {}
+    providers = {} if providers is None else providers
     cards = []
     for row in rows:
         details = row["card"]
-        provider = providers.get(row["provider_id"])
-        if provider is None and row["provider_id"]:
-            logo = _image(details["logo"])
-            provider = providers[row["provider_id"]] = ProviderCard(
-                row["provider_id"], row["provider__name"], row["provider__domain"], [logo] if logo else []
-            )
         cards.append(
             StoryCard(
                 **{name: row[name] for name in CARD_FIELD_NAMES},
-                provider=provider,
+                provider=provider_card(providers, row, details["logo"]),
                 card_image=_image(details["image"]),
                 card_topics=topics.in_order(details["topics"] or ()),
                 source_count=details["sources"],
@@ -221,23 +246,23 @@ def card_page_or_404(queryset: QuerySet, number, topics: TopicIndex, *annotation
     return page
 
 
-def for_article_page(queryset: QuerySet) -> QuerySet:
-    """One story with everything its page shows, More coverage ranked by quality (7 queries)."""
-    coverage = (
-        RelatedLink.objects.select_related("provider")
-        .defer("extra", "provider__extra", "provider__other_names")
-        .prefetch_related(Prefetch("images", queryset=_images()), _logos())
-        .order_by(F("quality").desc(nulls_last=True), "position")
-    )
+def for_article_page(queryset: QuerySet, *, related: bool = True) -> QuerySet:
+    """One article with everything its page shows (4 queries), and with `related` its own related links ranked by
+    quality, as the API's article detail lists them (3 more). The page shows its story's coverage instead."""
+    prefetches = [Prefetch("topics", queryset=Topic.objects.only("id", "name", "slug")),
+                  Prefetch("images", queryset=_images()), _logos()]  # fmt: skip
+    if related:
+        links = (
+            RelatedLink.objects.select_related("provider")
+            .defer("extra", "provider__extra", "provider__other_names")
+            .prefetch_related(Prefetch("images", queryset=_images()), _logos())
+            .order_by(F("quality").desc(nulls_last=True), "position")
+        )
+        prefetches.append(Prefetch("related_links", queryset=links))
     return (
         queryset.select_related("provider")
         .defer("secured", "extra", "editor_locked", "source_path", "content_hash", "provider__extra")
-        .prefetch_related(
-            Prefetch("topics", queryset=Topic.objects.only("id", "name", "slug")),
-            Prefetch("images", queryset=_images()),
-            _logos(),
-            Prefetch("related_links", queryset=coverage),
-        )
+        .prefetch_related(*prefetches)
     )
 
 
@@ -320,47 +345,6 @@ def page_or_404(queryset: QuerySet, number, size: int | None = None) -> Page:
     if number > 1 and not rows:
         raise Http404("No such page.")
     return Page(rows[:size], number, len(rows) > size, size)
-
-
-# --------------------------------------------------------------------------- top stories
-
-TOP_WINDOW = timedelta(days=3)
-TOP_CANDIDATES = 600
-HEAT_WEIGHT = 0.5
-GRAVITY = 1.5  # how fast a story sinks with age (as on Hacker News)
-
-
-def top_score(quality: int | None, heat: int | None, age: timedelta) -> float:
-    """Editorial quality plus half the heat, divided by age in hours (plus two) to the power GRAVITY."""
-    points = max(quality or 0, 0) + HEAT_WEIGHT * max(heat or 0, 0) + 1
-    hours = max(age.total_seconds(), 0) / 3600
-    return points / math.pow(hours + 2, GRAVITY)
-
-
-def top_story_ids(queryset: QuerySet) -> list[int]:
-    """Ids of the recent public stories, best first (one query over the newest candidates).
-
-    Age is measured from the newest story rather than from the wall clock: on a live site the two are
-    minutes apart, and an archive or the demo data still ranks its last days sensibly.
-    """
-    rows = list(latest_first(queryset).values_list("id", "quality", "heat", "published_at")[:TOP_CANDIDATES])
-    if not rows:
-        return []
-    clock = rows[0][3]
-    recent = [row for row in rows if clock - row[3] <= TOP_WINDOW]
-    recent.sort(key=lambda row: top_score(row[1], row[2], clock - row[3]), reverse=True)
-    return [row[0] for row in recent]
-
-
-def top_page_or_404(queryset: QuerySet, number, topics: TopicIndex, size: int | None = None) -> Page:
-    ids = top_story_ids(queryset)
-    number, size = page_number(number), size or PAGE_SIZE
-    chosen = ids[(number - 1) * size : number * size]
-    if number > 1 and not chosen:
-        raise Http404("No such page.")
-    rows = {row["id"]: row for row in card_queryset(queryset.filter(id__in=chosen))}
-    cards = story_cards([rows[i] for i in chosen if i in rows], topics)
-    return Page(cards, number, len(ids) > number * size, size)
 
 
 # --------------------------------------------------------------------------- topics and providers

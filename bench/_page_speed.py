@@ -5,7 +5,8 @@ One run, against a `page_speed` database (created in DATABASE_URL's cluster) hol
   1. the floor: a minimal view rendering the home template from a context built once in memory (no
      query per request): what Django itself costs for that page on this machine; measured before and
      after the site, and averaged, because other work on a shared machine comes and goes;
-  2. the site with the public page cache off (PUBLIC_PAGE_CACHE=0): home, article, topic, search, API;
+  2. the site with the public page cache off (PUBLIC_PAGE_CACHE=0): home, an "Older stories" page half-way down
+     the river (at most 500 pages), top stories, article, topic, search, the article and story APIs;
   3. the same with the cache on (production's default, the database cache, unless CACHE_URL is set).
 Besides requests/s and p99 it reports the server CPU per request (gunicorn workers plus PostgreSQL, from
 /proc), which other load on the machine does not change. The database is loaded once with
@@ -231,18 +232,26 @@ def pick_pages(env: dict) -> dict[str, str]:
     code = (
         "from django.db.models import Count\n"
         "from articles.models import Article, Topic\n"
+        "from articles.stories.cursor import Cursor\n"
+        "from articles.stories.river import placements\n"
         "a = Article.objects.public().annotate(n=Count('related_links')).filter(n__gte=5)"
         ".order_by('-published_at').values_list('slug', flat=True).first()\n"
         "t = Topic.objects.annotate(n=Count('articles')).order_by('-n').values_list('slug', flat=True).first()\n"
-        "print(a); print(t)\n"
+        # The river 500 pages down (or half-way through a smaller archive): found once here with an OFFSET.
+        "n = min(10_000, placements().count() // 2)\n"
+        "o = placements().values_list('published_at', 'id')[n]\n"
+        "print(a); print(t); print(Cursor(*o))\n"
     )
     out = manage(["shell", "-c", code], env, capture_output=True, text=True).stdout.split()
     return {
         "home": "/",
-        "article": f"/articles/{out[-2]}/",
-        "topic": f"/topics/{out[-1]}/",
+        "older": f"/?before={out[-1]}",
+        "top": "/top/",
+        "article": f"/articles/{out[-3]}/",
+        "topic": f"/topics/{out[-2]}/",
         "search": "/search/?q=robots",
         "api": "/api/articles/",
+        "stories": "/api/stories/",
     }
 
 
@@ -357,11 +366,12 @@ def _build_floor() -> None:
     from django.urls import path
 
     import newsroom.urls
-    from articles.selectors import public_articles, topic_index
-    from articles.views import filtered_list
+    from articles.selectors import topic_index
+    from articles.stories.river import everything
+    from articles.views import river
     from newsroom.health import healthz
 
-    context = filtered_list(RequestFactory().get("/"), public_articles(), topic_index())
+    context = river(RequestFactory().get("/"), everything, topic_index(outlets=True))
     context["page"].object_list = list(context["page"].object_list)  # evaluated once, kept in memory
     context["section"] = "latest"
 

@@ -29,6 +29,7 @@ from pathlib import Path
 
 import psycopg
 
+from articles.stories.cursor import Cursor
 from harness.http import Client, Editor, Response
 from harness.services import (
     REPO,
@@ -210,9 +211,14 @@ class Soak:
         with psycopg.connect(self.cluster.url()) as conn:
             slugs = [row[0] for row in conn.execute("SELECT slug FROM articles_article ORDER BY published_at DESC")]
             topics = [row[0] for row in conn.execute("SELECT slug FROM articles_topic WHERE parent_id IS NULL")]
+            # An "Older stories" page: any article's river position starts one (a few stories, with the demo alone).
+            older = conn.execute(
+                "SELECT published_at, id FROM articles_article ORDER BY published_at DESC, id DESC OFFSET 5 LIMIT 1"
+            ).fetchone()
         self.editor_slugs = slugs[:EDITOR_STORIES]
         self.paths = (
-            ["/", "/", "/top/", "/?page=2", "/api/articles/", "/api/topics/", "/search/?q=ai", "/search/?q=robots"]
+            ["/", "/", "/top/", "/api/articles/", "/api/stories/", "/api/topics/", "/search/?q=ai", "/search/?q=robots"]
+            + ([f"/?before={Cursor(*older)}"] if older else [])
             + [f"/articles/{slug}/" for slug in slugs]
             + [f"/api/articles/{slug}/" for slug in slugs[:EDITOR_STORIES]]
             + [f"/topics/{slug}/" for slug in topics[:4]]

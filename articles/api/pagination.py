@@ -17,6 +17,23 @@ from newsroom.errors import InvalidParameter
 WHOLE_NUMBER = re.compile(r"[0-9]{1,9}")  # ASCII digits only: int() would also take "+1", " 1" and "1_0"
 
 
+def once(request, name: str) -> str | None:
+    """The parameter's value, None when absent; a 400 when it is given more than once."""
+    values = request.query_params.getlist(name)
+    if len(values) > 1:
+        raise ValidationError({name: ["Give this parameter once."]})
+    return values[0] if values else None
+
+
+def whole_number(request, name: str, maximum: int) -> int | None:
+    value = once(request, name)
+    if value is None:
+        return None
+    if not WHOLE_NUMBER.fullmatch(value) or not 1 <= int(value) <= maximum:
+        raise ValidationError({name: [f"A whole number from 1 to {maximum}."]})
+    return int(value)
+
+
 class PublicPagination(PageNumberPagination):
     page_size = 20
     page_size_query_param = "page_size"
@@ -24,8 +41,8 @@ class PublicPagination(PageNumberPagination):
 
     def paginate_queryset(self, queryset, request, view=None):
         self.request = request
-        number = self._once(request, self.page_query_param)  # page_or_404 checks it like the pages do
-        size = self._whole_number(request, self.page_size_query_param, self.max_page_size)
+        number = once(request, self.page_query_param)  # page_or_404 checks it like the pages do
+        size = whole_number(request, self.page_size_query_param, self.max_page_size)
         try:
             self.page = page_or_404(queryset, number, size or self.page_size)
         except Http404:
@@ -33,22 +50,6 @@ class PublicPagination(PageNumberPagination):
         except InvalidParameter as error:
             raise ValidationError({error.parameter: [error.message]}) from None
         return self.page.object_list
-
-    @staticmethod
-    def _once(request, name: str) -> str | None:
-        values = request.query_params.getlist(name)
-        if len(values) > 1:
-            raise ValidationError({name: ["Give this parameter once."]})
-        return values[0] if values else None
-
-    @classmethod
-    def _whole_number(cls, request, name: str, maximum: int) -> int | None:
-        value = cls._once(request, name)
-        if value is None:
-            return None
-        if not WHOLE_NUMBER.fullmatch(value) or not 1 <= int(value) <= maximum:
-            raise ValidationError({name: [f"A whole number from 1 to {maximum}."]})
-        return int(value)
 
     def get_paginated_response(self, data):
         return Response({"next": self.get_next_link(), "previous": self.get_previous_link(), "results": data})

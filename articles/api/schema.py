@@ -1,7 +1,8 @@
 """What the OpenAPI schema says that drf-spectacular cannot infer from the code: each filter parameter's exact
 format (so that clients, and schemathesis, know which values the API refuses) and the shape of a 400."""
 
-from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_serializer
+from rest_framework import serializers
 
 from articles.filters import API_PARAMETERS, PERIOD_CHOICES, ArticleFilter
 from articles.models import INT_MAX, INT_MIN
@@ -38,4 +39,9 @@ INVALID_PARAMETERS = OpenApiResponse(
         "minProperties": 1,
     },
     description="Invalid query parameters (a filter, `page` or `page_size`), each named.",
+)
+
+NOT_FOUND = OpenApiResponse(
+    inline_serializer("Error", fields={"detail": serializers.CharField()}),
+    description="No such item or page (unpublished stories do not exist here).",
 )

@@ -5,7 +5,7 @@ Every URL goes through the site's one guard (`safe_url`): only http(s) URLs leav
 
 from django.urls import reverse
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import extend_schema_field
+from drf_spectacular.utils import extend_schema_field, extend_schema_serializer
 from rest_framework import serializers
 
 from articles.templatetags.newsroom import absolute_url, amp_link, original_link
@@ -36,6 +36,16 @@ class ImageSerializer(serializers.Serializer):
     def get_height(self, image) -> int | None:
         return image.display_size(self.size)[1]
 
+    @classmethod
+    def of(cls, serializer, image) -> dict | None:
+        """What this serializer gives for `image` (None: no image), without building one per image: a serializer
+        instance deep-copies its fields, which cost more than the rest of a list of stories."""
+        if image is None:
+            return None
+        width, height = image.display_size(cls.size)
+        url = _absolute(serializer, image.display_url(cls.size))
+        return {"url": url, "width": width, "height": height, "title": image.title}
+
 
 class LogoSerializer(ImageSerializer):
     size = "thumb"
@@ -49,7 +59,7 @@ class OutletSerializer(serializers.Serializer):
     @extend_schema_field(LogoSerializer(allow_null=True))
     def get_logo(self, provider):
         # Selectors load logos as `logo_list`.
-        return LogoSerializer(provider.logo_list[0], context=self.context).data if provider.logo_list else None
+        return LogoSerializer.of(self, provider.logo_list[0] if provider.logo_list else None)
 
 
 class ProviderSerializer(OutletSerializer):
@@ -78,6 +88,11 @@ class TopicSerializer(TopicRefSerializer):
     parent = serializers.CharField(source="parent.slug", allow_null=True, help_text="Slug of the parent topic.")
 
 
+class StoryRefSerializer(serializers.Serializer):
+    id = serializers.IntegerField()
+    url = serializers.URLField(help_text="The story in this API: its lead, its public articles and all its coverage.")
+
+
 class ArticleSerializer(serializers.Serializer):
     slug = serializers.SlugField()
     url = serializers.SerializerMethodField(help_text="The story's page on this site.")
@@ -94,10 +109,16 @@ class ArticleSerializer(serializers.Serializer):
     topics = TopicRefSerializer(source="card_topics", many=True)
     image = serializers.SerializerMethodField(help_text="The lead image.")
     related_count = serializers.IntegerField(source="source_count", help_text="Other outlets covering the story.")
+    story = serializers.SerializerMethodField(help_text="The story (one event) this article reports.")
 
     @extend_schema_field(OpenApiTypes.URI)
     def get_url(self, article) -> str:
         return _absolute(self, article.get_absolute_url())
+
+    @extend_schema_field(StoryRefSerializer)
+    def get_story(self, article) -> dict:
+        url = reverse("api:story-detail", kwargs={"pk": article.story_id})
+        return {"id": article.story_id, "url": _absolute(self, url)}
 
     @extend_schema_field(NULLABLE_URI)
     def get_original_url(self, article) -> str | None:
@@ -109,8 +130,7 @@ class ArticleSerializer(serializers.Serializer):
 
     @extend_schema_field(ImageSerializer(allow_null=True))
     def get_image(self, article):
-        image = article.card_image
-        return ImageSerializer(image, context=self.context).data if image else None
+        return ImageSerializer.of(self, article.card_image)
 
 
 class RelatedLinkSerializer(serializers.Serializer):
@@ -135,7 +155,7 @@ class RelatedLinkSerializer(serializers.Serializer):
     @extend_schema_field(ImageSerializer(allow_null=True))
     def get_image(self, link):
         images = link.images.all()
-        return ImageSerializer(images[0], context=self.context).data if images else None
+        return ImageSerializer.of(self, images[0] if images else None)
 
 
 class ArticleDetailSerializer(ArticleSerializer):
@@ -148,5 +168,56 @@ class ArticleDetailSerializer(ArticleSerializer):
 
     @extend_schema_field(ImageSerializer(allow_null=True))
     def get_image(self, article):
-        image = article.lead_image
-        return ImageSerializer(image, context=self.context).data if image else None
+        return ImageSerializer.of(self, article.lead_image)
+
+
+class CoverageSerializer(serializers.Serializer):
+    """One report of a story: another of its public articles, or a related link (one per URL identity)."""
+
+    title = serializers.CharField()
+    url = serializers.SerializerMethodField(help_text="Its page on this site, when it is a public article here.")
+    original_url = serializers.SerializerMethodField(help_text="The report at its outlet.")
+    outlet = OutletSerializer(allow_null=True)
+    published_at = serializers.DateTimeField(allow_null=True)
+    image = serializers.SerializerMethodField()
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_url(self, item) -> str | None:
+        return _absolute(self, item.url) if item.local else None
+
+    @extend_schema_field(NULLABLE_URI)
+    def get_original_url(self, item) -> str | None:
+        return item.original_url or None
+
+    @extend_schema_field(ImageSerializer(allow_null=True))
+    def get_image(self, item):
+        return ImageSerializer.of(self, item.image)
+
+
+class StorySerializer(serializers.Serializer):
+    """A story as the river shows it: the article that leads it and everything else reporting it."""
+
+    id = serializers.IntegerField()
+    url = serializers.SerializerMethodField(help_text="This story in the API.")
+    latest_at = serializers.DateTimeField(
+        source="active_at", help_text="When its newest public article (in a list: matching the filters) appeared."
+    )
+    outlet_count = serializers.IntegerField(help_text="Distinct outlets reporting it.")
+    lead = ArticleSerializer(help_text="The article leading it: the editors' choice, else the best public one.")
+    coverage = CoverageSerializer(
+        many=True, help_text="Its other public articles (lead rule order), then the related coverage, best first."
+    )
+
+    @extend_schema_field(OpenApiTypes.URI)
+    def get_url(self, story) -> str:
+        return _absolute(self, reverse("api:story-detail", kwargs={"pk": story.id}))
+
+
+class StoryDetailSerializer(StorySerializer):
+    articles = ArticleSerializer(many=True, help_text="Its public articles, the lead first.")
+
+
+@extend_schema_serializer(many=False)  # a list action's response, yet one object: the page
+class StoryPageSerializer(serializers.Serializer):
+    next = serializers.URLField(allow_null=True, help_text="The page of older stories, if any.")
+    results = StorySerializer(many=True)

@@ -1,8 +1,8 @@
 from django.conf import settings
-from django.urls import path
+from django.urls import path, re_path
 from drf_spectacular.views import SpectacularAPIView
 
-from articles.api import views
+from articles.api import stories, views
 from articles.cache import cache_public_page
 
 LIST, DETAIL = {"get": "list"}, {"get": "retrieve"}
@@ -16,6 +16,14 @@ urlpatterns = [
         name="article-list",
     ),
     path("articles/<str:slug>/", cache_public_page(views.ArticleViewSet.as_view(DETAIL)), name="article-detail"),
+    path(
+        "stories/",
+        cache_public_page(stories.StoryViewSet.as_view(LIST), params=stories.LIST_PARAMETERS),
+        name="story-list",
+    ),
+    re_path(
+        r"^stories/(?P<pk>[0-9]{1,18})/$", cache_public_page(stories.StoryViewSet.as_view(DETAIL)), name="story-detail"
+    ),
     path("topics/", cache_public_page(views.TopicViewSet.as_view(LIST)), name="topic-list"),
     path("topics/<str:slug>/", cache_public_page(views.TopicViewSet.as_view(DETAIL)), name="topic-detail"),
     path(

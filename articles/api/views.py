@@ -4,13 +4,13 @@ from functools import cached_property
 
 from django.urls import reverse
 from django_filters.rest_framework import DjangoFilterBackend
-from drf_spectacular.utils import OpenApiResponse, extend_schema, extend_schema_view, inline_serializer
-from rest_framework import serializers, viewsets
+from drf_spectacular.utils import extend_schema, extend_schema_view
+from rest_framework import viewsets
 from rest_framework.decorators import api_view
 from rest_framework.response import Response
 
 from articles.api.pagination import PublicPagination
-from articles.api.schema import INVALID_PARAMETERS, filter_parameters
+from articles.api.schema import INVALID_PARAMETERS, NOT_FOUND, filter_parameters
 from articles.api.serializers import ArticleDetailSerializer, ArticleSerializer, ProviderSerializer, TopicSerializer
 from articles.filters import API_PARAMETERS, ArticleFilter
 from articles.models import Topic
@@ -27,11 +27,9 @@ from articles.selectors import (
     visible_topic_ids,
 )
 
-DETAIL = inline_serializer("Error", fields={"detail": serializers.CharField()})
 # The query parameters each cached list reads (articles.cache keys responses by these and nothing else).
 PAGE_PARAMETERS = {"page": page_parameter, "page_size": None}
 ARTICLE_LIST_PARAMETERS = {**dict.fromkeys(API_PARAMETERS), **PAGE_PARAMETERS}
-NOT_FOUND = OpenApiResponse(DETAIL, description="No such item or page (unpublished stories do not exist here).")
 
 
 class ArticleFilterBackend(DjangoFilterBackend):
@@ -112,7 +110,8 @@ class ProviderViewSet(viewsets.ReadOnlyModelViewSet):
 @extend_schema(exclude=True)
 @api_view(["GET"])
 def api_root(request):
-    names = {"articles": "api:article-list", "topics": "api:topic-list", "providers": "api:provider-list"}
+    names = {"articles": "api:article-list", "stories": "api:story-list", "topics": "api:topic-list",
+             "providers": "api:provider-list"}  # fmt: skip
     links = {name: request.build_absolute_uri(reverse(url_name)) for name, url_name in names.items()}
     links["schema"] = request.build_absolute_uri(reverse("api:schema"))
     return Response(links)

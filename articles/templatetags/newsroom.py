@@ -27,7 +27,8 @@ def safe_url(value) -> str:
         return ""
     value = str(value)
     # Browsers drop tabs and newlines inside URLs and treat "\" like "/": "/\evil" would leave the site.
-    if any(char in _UNSAFE_CHARS for char in value) or "\\" in value:
+    # (A set operation: a loop over the characters was the most expensive line of a page of coverage.)
+    if not _UNSAFE_CHARS.isdisjoint(value) or "\\" in value:
         return ""
     if value.startswith("/"):
         return "" if value.startswith("//") else value

@@ -8,7 +8,9 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.cache import bump_public_version
+from articles.models import Article, Image, RelatedLink, Story, Topic, url_identity_hash
+from articles.stories.clustering import refresh_stories
 from providers.models import Provider
 
 HOSTILE = '<script>alert("x")</script>&amp; "quoted" \'single\' </title></script><img src=x onerror=alert(1)>'
@@ -71,6 +73,15 @@ def make_article(
         )
         Image.objects.create(related_link=link, url=f"https://img.example.org/{n}-{position}.jpg", width=100, height=50)
     return article
+
+
+def join_story(lead: Article, *members: Article) -> Story:
+    """Put `members` in `lead`'s story (as clustering would have), with its lead, size and times recomputed."""
+    Article.objects.filter(pk__in=[m.pk for m in members]).update(story=lead.story_id)
+    Story.objects.filter(articles__isnull=True).delete()
+    refresh_stories([lead.story_id])
+    bump_public_version()
+    return Story.objects.get(pk=lead.story_id)
 
 
 def parse_xml(content: bytes) -> ET.Element:
@@ -146,6 +157,24 @@ def reader_world(db):
     )
     # Half the coverage rows without an image: the headline must take the row, not the image column.
     Image.objects.filter(related_link__article=lead, related_link__position__in=[0, 2]).delete()
+    # Two more outlets' reports of the same event, grouped with it as clustering would: one without an image.
+    join_story(
+        lead,
+        make_article(
+            "Robots that learned from video now pack a warehouse's most fragile orders",
+            topics=[robots],
+            provider=make_provider("harborpost.example.com", "The Harbor Post"),
+            quality=50,
+            slug="warehouse-robots-harbor-post",
+        ),
+        make_article(
+            "Fragile goods, steady grippers: inside a warehouse experiment",
+            provider=make_provider("northernwire.example.com", "Northern Wire"),
+            quality=40,
+            image=False,
+            slug="warehouse-robots-northern-wire",
+        ),
+    )
     make_article(
         "Chipmaker unveils a low-power inference accelerator for edge cameras, doorbells, traffic sensors and "
         "small drones, with samples going to partners in the first quarter",

@@ -30,8 +30,10 @@ def test_article_fields_are_an_explicit_public_list(client, newsroom):
     item = client.get("/api/articles/").json()["results"][0]
     assert set(item) == {
         "slug", "url", "title", "excerpt", "published_at", "type", "category", "quality", "heat", "original_url",
-        "amp_url", "provider", "topics", "image", "related_count",
+        "amp_url", "provider", "topics", "image", "related_count", "story",
     }  # fmt: skip
+    story = newsroom["public"].story_id
+    assert item["story"] == {"id": story, "url": f"http://testserver/api/stories/{story}/"}
     assert item["url"] == f"http://testserver/articles/{newsroom['public'].slug}/"
     assert item["provider"] == {
         "name": "Example News",
@@ -122,8 +124,8 @@ def test_the_pages_stay_lenient_where_the_api_is_strict(client, newsroom):
     # A form submits its empty fields; a reader's page never answers 400.
     for query in ("published_before=", "period=", "page_size=abc", "quality_min=lots", "type=x"):
         assert client.get(f"/?{query}").status_code == 200, query
-    # Except for what no page can honour: a page number that is not one, text PostgreSQL cannot hold.
-    assert client.get("/?page=junk").status_code == client.get("/?type=x%00").status_code == 400
+    # Except for what no page can honour: a position that is not one, text PostgreSQL cannot hold.
+    assert client.get("/?before=junk").status_code == client.get("/?type=x%00").status_code == 400
 
 
 def test_topics_and_providers(client, newsroom):
@@ -176,7 +178,12 @@ def test_api_conforms_to_its_schema(live_server, mode):
     every_check = list(CHECKS.get_all())
     api = schemathesis.openapi.from_url(f"{live_server.url}/api/schema/?format=json")
     operations = [result.ok() for result in api.get_all_operations()]
-    assert {operation.path for operation in operations} >= {"/api/articles/", "/api/articles/{slug}/"}
+    assert {operation.path for operation in operations} >= {
+        "/api/articles/",
+        "/api/articles/{slug}/",
+        "/api/stories/",
+        "/api/stories/{id}/",
+    }
     for operation in operations:
         if mode is GenerationMode.NEGATIVE and not len(operation.query):
             continue  # any string is a valid slug or domain: only query parameters can be wrong

@@ -149,9 +149,8 @@ def test_search_terms_longer_than_the_limit_are_refused_not_cut(client, newsroom
 
 @pytest.mark.parametrize("page", ["0", "-1", "abc", "1.5", "1e3", "²", "٣", str(MAX_PAGE + 1), "9" * 5000, "1_0"])
 def test_page_numbers_out_of_range_are_a_400(client, newsroom, page):
-    html = bad_request_page(client.get("/", {"page": page}))
+    html = bad_request_page(client.get("/top/", {"page": page}))
     assert f"page must be a whole number from 1 to {MAX_PAGE}." in html
-    assert client.get("/top/", {"page": page}).status_code == 400
     assert client.get("/search/", {"q": "robots", "page": page}).status_code == 400
     response = client.get("/api/articles/", {"page": page})
     assert response.status_code == 400
@@ -160,11 +159,28 @@ def test_page_numbers_out_of_range_are_a_400(client, newsroom, page):
 
 
 def test_page_numbers_that_are_fine(client, newsroom):
-    assert client.get("/", {"page": ""}).status_code == 200
-    assert client.get("/", {"page": " 1 "}).status_code == 200
-    assert client.get("/", {"page": "0001"}).status_code == 200
-    assert client.get("/", {"page": "2"}).status_code == 404  # a real number past the last page: not found
+    assert client.get("/top/", {"page": ""}).status_code == 200
+    assert client.get("/top/", {"page": " 1 "}).status_code == 200
+    assert client.get("/top/", {"page": "0001"}).status_code == 200
+    assert client.get("/top/", {"page": "2"}).status_code == 404  # a real number past the last page: not found
     assert client.get("/api/articles/", {"page": str(MAX_PAGE)}).status_code == 404
+
+
+@pytest.mark.parametrize("before", ["abc", "1", "1_", "_1", "1.5_2", "1_2_3", "+1_2", "²_1", "1_٣", "9" * 5000 + "_1"])
+def test_river_positions_that_are_not_one_are_a_400(client, newsroom, before):
+    html = bad_request_page(client.get("/", {"before": before}))
+    assert "Not a position in the list" in html
+    assert client.get("/topics/ai/", {"before": before}).status_code == 400
+    assert client.get("/providers/example.com/", {"before": before}).status_code == 400
+    response = client.get("/api/stories/", {"before": before})
+    assert response.status_code == 400 and list(response.json()) == ["before"]
+
+
+def test_river_positions_that_are_fine(client, newsroom):
+    assert client.get("/", {"before": ""}).status_code == 200  # an empty form field: the newest stories
+    assert client.get("/", {"before": "1234567890123456_7"}).status_code == 404  # 2009, past the end: not found
+    assert client.get("/", {"before": "9999999999999999_1"}).status_code == 200
+    assert client.get("/", {"page": "junk"}).status_code == 200  # the river has no page numbers: ignored
 
 
 def test_the_api_schema_declares_the_page_bounds(client, db):

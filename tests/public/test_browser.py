@@ -40,7 +40,7 @@ def test_a_reader_filters_opens_follows_coverage_and_searches(page, live_server,
 
     page.goto(f"{live_server.url}/")
     expect(page.get_by_role("heading", level=1)).to_have_text("Latest stories")
-    cards = page.locator("article.card")
+    cards = page.locator("article.river-story")
     expect(cards).to_have_count(3)
     expect(page.get_by_text("An unpublished robot draft")).to_have_count(0)
 
@@ -74,7 +74,7 @@ def test_a_reader_filters_opens_follows_coverage_and_searches(page, live_server,
     search.fill("laundry")
     search.press("Enter")
     expect(page).to_have_url(re.compile(r"/search/\?q=laundry"))
-    expect(cards).to_have_count(2)
+    expect(page.locator("article.card")).to_have_count(2)  # search lists articles
     expect(page.locator("mark").first).to_have_text(re.compile("laundry", re.IGNORECASE))
     assert csp_violations == []
 
@@ -113,7 +113,7 @@ def test_a_reader_picks_a_date_preset_or_custom_dates(page, live_server, stories
     page.get_by_role("button", name="Apply").click()
     expect(page).to_have_url(f"{live_server.url}/?period=week")
     expect(page.get_by_text("A story from last month")).to_have_count(0)
-    expect(page.locator("article.card")).to_have_count(3)
+    expect(page.locator("article.river-story")).to_have_count(3)
 
     page.get_by_label("Custom dates").check()
     expect(dates).to_be_visible()

@@ -59,4 +59,4 @@ def test_the_page_keeps_the_servers_label_once_the_script_has_run(page, live_ser
     make_article("Eleven days old", published_at=datetime.now(UTC) - timedelta(days=11, minutes=5))
     page.goto(f"{live_server.url}/")
     page.wait_for_function("typeof Newsroom === 'object'")
-    expect(page.locator("article.card [data-relative]")).to_have_text("1 week ago")
+    expect(page.locator("article.river-story [data-relative]")).to_have_text("1 week ago")

@@ -1,0 +1,198 @@
+"""What readers see of a story: the article that leads it on public pages and its coverage, for any set of stories
+in two queries (the public members as cards, then their related links), whatever the number of stories.
+
+Only public articles count (Article.objects.public()). The lead is the story's own when that article is public,
+else the best public member by clustering's rule (quality, heat, both highest first and missing last, then the
+earliest); a story without a public member has no entry. Coverage is the other public members (each a page here)
+and the related links of every public member, one entry per URL identity: a link to a member is that member, a link
+to a public article outside the story goes to its page here, any other link goes to the outlet.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import datetime
+from urllib.parse import urlsplit
+
+from django.db.models import F, OuterRef, Subquery
+from django.urls import reverse
+
+from articles.models import RelatedLink
+from articles.selectors import (
+    CardImage,
+    LinkDetails,
+    ProviderCard,
+    StoryCard,
+    TopicIndex,
+    _image,
+    card_queryset,
+    provider_card,
+    public_articles,
+    story_cards,
+)
+from articles.stories.identity import identity_hash
+from articles.templatetags.newsroom import first_safe_url
+
+INLINE = 3  # coverage lines a river entry shows under its lead; the rest are "+N more" on the lead's page
+LINK_VALUES = ("id", "article_id", "url_hash", "web_url", "original_url", "title", "published_at", "provider_id",
+               "provider__name", "provider__domain")  # fmt: skip
+
+
+@dataclass(slots=True, eq=False)
+class CoverageItem:
+    """One report of the story: a public member (`article` set, a page here) or a related link."""
+
+    title: str
+    url: str  # its page here, or the report at its outlet (http(s) only); "" when neither can be linked
+    local: bool  # `url` is a page on this site
+    original_url: str  # the report at its outlet (http(s) only), or ""
+    outlet: ProviderCard | None
+    outlet_name: str  # the outlet's name, else the link's host
+    published_at: datetime | None
+    image: CardImage | None = None
+    article: StoryCard | None = None
+    is_lead: bool = False
+
+
+@dataclass(eq=False)
+class StoryEntry:
+    """A story as public pages and the API show it."""
+
+    id: int
+    lead: StoryCard
+    members: list[CoverageItem]  # the public members, the lead first, then by the lead rule
+    links: list[CoverageItem] = field(default_factory=list)  # related links not already members, best first
+    active_at: datetime | None = None  # when the article placing it in a river was published
+
+    @property
+    def coverage(self) -> list[CoverageItem]:
+        """Everything but the lead: what a river entry lists under it."""
+        return [item for item in self.members if not item.is_lead] + self.links
+
+    @property
+    def inline(self) -> list[CoverageItem]:
+        return self.coverage[:INLINE]
+
+    @property
+    def more(self) -> int:
+        return max(len(self.members) - 1 + len(self.links) - INLINE, 0)
+
+    @property
+    def articles(self) -> list[StoryCard]:
+        return [item.article for item in self.members]
+
+    def around(self, article_id: int) -> list[CoverageItem]:
+        """The coverage a member's own page shows: every other member (the lead marked) and the links."""
+        return [item for item in self.members if item.article.id != article_id] + self.links
+
+    @property
+    def outlet_count(self) -> int:
+        """Distinct outlets reporting the story (by domain, else by host)."""
+        return len({item.outlet.domain if item.outlet else item.outlet_name for item in self.members + self.links})
+
+
+def story_entries(
+    story_ids: list[int],
+    *,
+    topics: TopicIndex,
+    leads: dict[int, int] | None = None,
+    images: bool = False,
+    active: dict[int, datetime] | None = None,
+) -> list[StoryEntry]:
+    """Entries for the stories in `story_ids`, in that order, skipping those without a public member.
+
+    `leads` (story id -> article id) overrides the lead rule, e.g. with an outlet's own article on its page;
+    `images` loads the links' images and outlets' logos (coverage cards); `active` fills `active_at`.
+    """
+    if not story_ids:
+        return []
+    rows = list(card_queryset(public_articles().filter(story_id__in=story_ids), "web_url_hash", "story__lead_id"))
+    providers: dict[int, ProviderCard] = {}
+    cards = {card.id: card for card in story_cards(rows, topics, providers)}
+    by_story: dict[int, list[dict]] = {}
+    for row in rows:
+        by_story.setdefault(row["story_id"], []).append(row)
+    for members in by_story.values():
+        members.sort(key=_lead_rule)
+    story_of = {row["id"]: row["story_id"] for row in rows}
+    links_of: dict[int, list[dict]] = {}
+    for link in _links(list(story_of), images):
+        links_of.setdefault(story_of[link["article_id"]], []).append(link)
+
+    entries = []
+    for story_id in story_ids:
+        members = by_story.get(story_id)
+        if not members:
+            continue
+        lead_id = (leads or {}).get(story_id, members[0]["id"])
+        items = [_member(cards[row["id"]], is_lead=row["id"] == lead_id) for row in members]
+        items.sort(key=lambda item: not item.is_lead)  # stable: the others keep the rule's order
+        seen = {row["web_url_hash"] for row in members}
+        coverage = []
+        for link in links_of.get(story_id, ()):
+            identity = link["url_hash"] or identity_hash(link["web_url"])  # rows written before the hash existed
+            if identity not in seen:
+                seen.add(identity)
+                coverage.append(_link(link, providers))
+        entries.append(StoryEntry(story_id, cards[lead_id], items, coverage, (active or {}).get(story_id)))
+    return entries
+
+
+def _lead_rule(row: dict) -> tuple:
+    """The story's own lead first when it is public, then clustering's rule (articles.stories.clustering)."""
+    quality, heat = row["quality"], row["heat"]
+    return (row["story__lead_id"] != row["id"], quality is None, -(quality or 0), heat is None, -(heat or 0),
+            row["published_at"], row["id"])  # fmt: skip
+
+
+def _links(article_ids: list[int], images: bool) -> list[dict]:
+    """The related links of these articles, best first, each with the slug of the public article its URL identity
+    names here (`local_slug`, one indexed lookup per link) and, with `images`, its LinkDetails."""
+    if not article_ids:
+        return []
+    local = public_articles().filter(web_url_hash=OuterRef("url_hash")).order_by().values("slug")[:1]
+    details = {"details": LinkDetails()} if images else {}
+    return list(
+        RelatedLink.objects.filter(article_id__in=article_ids)
+        .order_by(F("quality").desc(nulls_last=True), "position", "id")
+        .values(*LINK_VALUES, local_slug=Subquery(local), **details)
+    )
+
+
+def _member(card: StoryCard, *, is_lead: bool) -> CoverageItem:
+    provider = card.provider
+    return CoverageItem(
+        title=card.title,
+        url=card.get_absolute_url(),
+        local=True,
+        original_url=first_safe_url(card.original_url, card.web_url),
+        outlet=provider,
+        outlet_name=provider.name if provider else _host(card.web_url),
+        published_at=card.published_at,
+        image=card.card_image,
+        article=card,
+        is_lead=is_lead,
+    )
+
+
+def _link(row: dict, providers: dict[int, ProviderCard]) -> CoverageItem:
+    # Without `images` no logo is loaded: an outlet met first here has none (a member's outlet keeps its own).
+    details = row.get("details") or {}
+    outlet = provider_card(providers, row, details.get("logo"))
+    slug = row["local_slug"]
+    original = first_safe_url(row["original_url"], row["web_url"])
+    return CoverageItem(
+        title=row["title"],
+        url=reverse("articles:detail", kwargs={"slug": slug}) if slug else original,
+        local=bool(slug),
+        original_url=original,
+        outlet=outlet,
+        outlet_name=outlet.name if outlet else _host(row["web_url"]),
+        published_at=row["published_at"],
+        image=_image(details.get("image")),
+    )
+
+
+def _host(url: str) -> str:
+    host = urlsplit(url).hostname or ""
+    return host.removeprefix("www.")
