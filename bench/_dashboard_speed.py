@@ -242,6 +242,7 @@ def main() -> None:
         "DJANGO_HSTS_SECONDS": "0",
         "STATIC_ROOT": static_root,
         "PYTHONUNBUFFERED": "1",
+        "DJANGO_REQUEST_LOG": "0",  # a log line per timed request is noise here
     }
     try:
         if args.reuse_db and story_count(url) == args.count:
