@@ -12,22 +12,11 @@ from django.contrib.admin.options import IncorrectLookupParameters
 from django.contrib.admin.views.main import PAGE_VAR
 from django.contrib.admin.widgets import AutocompleteSelect
 from django.core.cache import cache
-from django.db.models import Exists, F, OuterRef, Q
+from django.db.models import Exists, OuterRef
 from django.db.models.functions import Now
 from django.utils import timezone
 
-from articles.models import Article
-
-# An article needs review when it was imported, or changed upstream by a re-import, after the
-# last editorial review (`last_imported_at` only moves when an import really changed the item).
-NEEDS_REVIEW = Q(reviewed_at__isnull=True) | Q(last_imported_at__gt=F("reviewed_at"))
-
-
-def needs_review(article: Article) -> bool:
-    """NEEDS_REVIEW for an instance already in memory."""
-    if article.reviewed_at is None:
-        return True
-    return article.last_imported_at is not None and article.last_imported_at > article.reviewed_at
+from articles.models import NEEDS_REVIEW, Article
 
 
 class PublicationFilter(admin.SimpleListFilter):

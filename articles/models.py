@@ -15,6 +15,11 @@ TERM_MAX_LENGTH = 100  # a matched term: a taxonomy keyword or topic name, both 
 # Fields whose editorial value must survive re-imports once an editor has touched them.
 EDITORIAL_FIELDS = frozenset({"published", "quality", "topics", "story"})
 
+# An article needs review when it was imported, or changed upstream by a re-import, after the last editorial
+# review (`last_imported_at` only moves when an import really changed the item). A story needs review when any
+# of its articles does. Partial indexes on this condition (Article.Meta) keep the review queue cheap to read.
+NEEDS_REVIEW = models.Q(reviewed_at__isnull=True) | models.Q(last_imported_at__gt=models.F("reviewed_at"))
+
 
 def url_identity_hash(url: str) -> str:
     """Stable key for a URL string as given (image cache keys). Articles and related links are keyed by their
@@ -88,6 +93,9 @@ class Article(models.Model):
         settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
     )
     reviewed_at = models.DateTimeField(null=True, blank=True)
+    approved_at = models.DateTimeField(
+        null=True, blank=True, help_text="When an editor last approved it for readers (published or scheduled)."
+    )
 
     # The event it reports (articles.stories): set at import, changed by clustering and editors.
     story = models.ForeignKey("Story", on_delete=models.PROTECT, related_name="articles", db_index=False)
@@ -109,6 +117,15 @@ class Article(models.Model):
             models.Index(fields=["content_hash"], name="article_content_hash"),
             # A story's members in time order; also serves every lookup by story (no separate FK index).
             models.Index(fields=["story", "published_at"], name="article_story_published"),
+            # The review queue (articles.desk), holding only the rows that need review: its order, the stories
+            # in it, and how long the oldest has waited, without reading the reviewed rest of the table.
+            models.Index(fields=["-published_at", "-id"], condition=NEEDS_REVIEW, name="article_review_latest"),
+            models.Index(fields=["story"], condition=NEEDS_REVIEW, name="article_review_story"),
+            models.Index(fields=["last_imported_at"], condition=NEEDS_REVIEW, name="article_review_waiting"),
+            models.Index(fields=["publish_at"], condition=models.Q(publish_at__isnull=False), name="article_scheduled"),
+            models.Index(
+                fields=["approved_at"], condition=models.Q(approved_at__isnull=False), name="article_approved"
+            ),
         ]
         # Declared here rather than with unique=True/db_index=True on the fields: on PostgreSQL those also add a
         # second, LIKE-only index that no query uses and that every import would pay for.
@@ -137,6 +154,13 @@ class Article(models.Model):
     def lead_image(self):
         images = self.images.all()
         return images[0] if images else None
+
+    @property
+    def needs_review(self) -> bool:
+        """NEEDS_REVIEW for an instance already in memory."""
+        if self.reviewed_at is None:
+            return True
+        return self.last_imported_at is not None and self.last_imported_at > self.reviewed_at
 
 
 class ArticleTopic(models.Model):
@@ -356,6 +380,59 @@ class ImportRun(models.Model):
     class Meta:
         ordering = ["-started_at"]
         permissions = [("run_import", "Can import article batches")]
+        indexes = [models.Index(fields=["-started_at"], name="import_run_started")]
 
     def __str__(self) -> str:
         return f"Import {self.started_at:%Y-%m-%d %H:%M} by {self.started_by}"
+
+
+class UpstreamChange(models.Model):
+    """What one import changed in an article an editor had already reviewed: each upstream field, old and new.
+
+    Written by the loader (articles/ingest/changes.py) for reviewed articles only; the desk shows the changes made
+    since the article's last review.
+    """
+
+    # No index of its own: (article, imported_at) serves every lookup by article.
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="upstream_changes", db_index=False)
+    imported_at = models.DateTimeField(help_text="When the import wrote the change (the article's last_imported_at).")
+    changes = models.JSONField(help_text="Field name -> [old value, new value], as text.")
+
+    class Meta:
+        ordering = ["-imported_at", "-id"]
+        indexes = [
+            models.Index(fields=["article", "-imported_at"], name="upstream_change_article"),
+            models.Index(fields=["-imported_at"], name="upstream_change_latest"),
+        ]
+
+    def __str__(self) -> str:
+        return f"{', '.join(self.changes)} of article {self.article_id} at {self.imported_at:%Y-%m-%d %H:%M}"
+
+
+class ReviewDecision(models.Model):
+    """One decision taken in review mode on a story's articles, with their editorial state before and after it:
+    undoing it puts the "before" back on the articles that still carry the "after"."""
+
+    class Action(models.TextChoices):
+        PUBLISH = "publish", "Published"
+        REJECT = "reject", "Rejected"
+        QUALITY = "quality", "Rated"
+
+    story = models.ForeignKey(Story, null=True, blank=True, on_delete=models.SET_NULL, related_name="+")
+    action = models.CharField(max_length=10, choices=Action.choices)
+    quality = models.IntegerField(null=True, blank=True)
+    decided_by = models.ForeignKey(settings.AUTH_USER_MODEL, null=True, on_delete=models.SET_NULL, related_name="+")
+    decided_at = models.DateTimeField()
+    states = models.JSONField(help_text="Per article: its id and editorial fields before and after the decision.")
+    undone_by = models.ForeignKey(
+        settings.AUTH_USER_MODEL, null=True, blank=True, on_delete=models.SET_NULL, related_name="+"
+    )
+    undone_at = models.DateTimeField(null=True, blank=True)
+
+    class Meta:
+        ordering = ["-decided_at", "-id"]
+        indexes = [models.Index(fields=["decided_by", "-decided_at"], name="review_decision_by")]
+
+    def __str__(self) -> str:
+        verb = self.get_action_display()
+        return f"{verb} {self.quality}" if self.action == self.Action.QUALITY else verb

@@ -1,4 +1,4 @@
-"""Editorial write services: publish, unpublish, schedule, quality, topics, review, provider merges.
+"""Editorial write services: publish, unpublish, schedule, reject, quality, topics, review, provider merges.
 
 Every function takes keyword-only arguments, runs in one transaction, attributes the change to
 the editor (`reviewed_by`/`reviewed_at`), records it in the admin history (LogEntry) and marks the
@@ -68,15 +68,18 @@ class MergeResult:
 def mark_edited(article: Article, *, by: AbstractBaseUser, fields: Iterable[str], at: datetime | None = None) -> None:
     """Attribute an admin form edit to `by` and lock the touched fields against re-imports (not saved here).
 
-    A schedule is an approval decision, so touching `publish_at` also locks `published`.
+    A schedule is an approval decision, so touching `publish_at` also locks `published`; approving records when.
     """
+    now = at or timezone.now()
     touched = set(fields)
     if "publish_at" in touched:
         touched.add("published")
     if touched:
         article.editor_locked = sorted(set(article.editor_locked or []) | touched)
+    if "published" in touched and article.published:
+        article.approved_at = now
     article.reviewed_by = by
-    article.reviewed_at = at or timezone.now()
+    article.reviewed_at = now
 
 
 @transaction.atomic
@@ -199,6 +202,7 @@ def publish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime |
         lock="published",
         published=True,
         publish_at=None,
+        approved_at=now,
     )
 
 
@@ -230,6 +234,7 @@ def schedule_articles(
         lock="published",
         published=True,
         publish_at=publish_at,
+        approved_at=now,
     )
 
 
@@ -248,6 +253,35 @@ def unpublish_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime
         by=by,
         at=now,
         reason_to_skip=lambda row: None if row["published"] else "not published",
+        message=message,
+        lock="published",
+        published=False,
+        publish_at=None,
+    )
+
+
+@transaction.atomic
+def reject_articles(*, articles: QuerySet, by: AbstractBaseUser, at: datetime | None = None) -> BulkResult:
+    """Turn articles down (review mode): off the public site, any schedule cancelled, reviewed, and kept unpublished
+    by re-imports, `--trust-published` ones included."""
+    now = at or timezone.now()
+
+    def reason_to_skip(row: Row) -> str | None:
+        rejected = not row["published"] and "published" in (row["editor_locked"] or [])
+        return "already rejected" if rejected and not _needs_review(row) else None
+
+    def message(row: Row) -> str:
+        if _is_public(row, now):
+            return "Rejected: unpublished."
+        if row["published"] and row["publish_at"]:
+            return f"Rejected: cancelled the schedule for {_when(row['publish_at'])}."
+        return "Rejected."
+
+    return _bulk(
+        articles,
+        by=by,
+        at=now,
+        reason_to_skip=reason_to_skip,
         message=message,
         lock="published",
         published=False,
@@ -342,7 +376,7 @@ def _change_topic(articles: QuerySet, *, by: AbstractBaseUser, topic: Topic, add
 
 
 def _needs_review(row: Row) -> bool:
-    # The same rule as the admin's "needs review" filter (admin_filters.NEEDS_REVIEW), for one row.
+    # The same rule as models.NEEDS_REVIEW, for one row.
     if row["reviewed_at"] is None:
         return True
     return row["last_imported_at"] is not None and row["last_imported_at"] > row["reviewed_at"]

@@ -91,8 +91,9 @@ _TOP_UP = [
     SELECT c.id, a.web_url || '#copy', encode(sha256(convert_to(a.web_url || '#copy', 'UTF8')), 'hex'),
            left(a.slug, 110) || '-copy', a.title || ' (copy)', {_COPIED}
     FROM copies c JOIN articles_article a ON a.id = c.source_id""",  # noqa: S608
-    """INSERT INTO articles_article_topics (article_id, topic_id)
-    SELECT c.id, t.topic_id FROM copies c JOIN articles_article_topics t ON t.article_id = c.source_id""",
+    """INSERT INTO articles_article_topics (article_id, topic_id, source, term)
+    SELECT c.id, t.topic_id, t.source, t.term
+    FROM copies c JOIN articles_article_topics t ON t.article_id = c.source_id""",
     """INSERT INTO articles_image (url, position, width, height, title, is_cached, file, extra, url_hash, status,
                                 failure_reason, attempts, content_sha256, format, renditions, article_id)
     SELECT i.url, i.position, i.width, i.height, i.title, i.is_cached, i.file, i.extra, i.url_hash, i.status,

@@ -100,3 +100,22 @@ def test_shift_is_exactly_repeatable_for_one_moment(media):
 def test_load_demo_refuses_a_folder_without_news(tmp_path, db):
     with pytest.raises(Exception, match="not a directory"):
         run_command("load_demo", path=str(tmp_path))
+
+
+@pytest.mark.django_db
+def test_the_demos_local_images_are_cached_like_downloads(media):
+    from articles.models import Image
+
+    run_command("load_demo")
+    article_images = Image.objects.filter(article__isnull=False)
+    logos = Image.objects.filter(provider__isnull=False)
+    assert article_images.count() == 9 and logos.count() == 7  # three demo stories have no image
+    for image in [*article_images, *logos]:
+        # Verified, stored with renditions, and said so: the admin shows "Cached", never "Pending".
+        assert image.status == Image.Status.CACHED, image.url
+        assert image.file and set(image.renditions) == {"thumb", "card"} and image.content_sha256
+        assert image.display_url("thumb").startswith("/media/images/")
+    # Loading again downloads nothing new and changes no state.
+    states = dict(Image.objects.values_list("url_hash", "content_sha256"))
+    run_command("load_demo")
+    assert dict(Image.objects.values_list("url_hash", "content_sha256")) == states

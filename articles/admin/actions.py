@@ -8,7 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from articles import services
-from articles.models import INT_MAX, INT_MIN, Article, Topic
+from articles.models import INT_MAX, INT_MIN, Article, Story, Topic
 from articles.stories import services as story_services
 
 MAX_LISTED = 10  # skipped titles named in a message; the rest are counted
@@ -154,6 +154,38 @@ def make_lead(modeladmin, request, queryset):
     report(modeladmin, request, result, f"“{chosen[0].title}” now leads its story")
 
 
+def _stories_of(queryset):
+    return Story.objects.filter(pk__in=queryset.order_by().values("story_id"))
+
+
+@admin.action(permissions=["change"], description="Merge the stories of the selected articles into one")
+def merge_stories(modeladmin, request, queryset):
+    from articles.admin.story import report
+
+    try:
+        result = story_services.merge_stories(stories=list(_stories_of(queryset)), by=request.user)
+    except ValueError as exc:
+        modeladmin.message_user(request, f"Nothing merged: {exc}.", messages.ERROR)
+        return
+    report(modeladmin, request, result, f"Merged their stories into story {result.stories[0]}")
+
+
+@admin.action(permissions=["change"], description="Pin the stories of the selected articles to the top")
+def pin_stories(modeladmin, request, queryset):
+    from articles.admin.story import report
+
+    report(modeladmin, request, story_services.pin_to_top(stories=_stories_of(queryset), by=request.user), "Pinned")
+
+
+@admin.action(permissions=["change"], description="Unpin the stories of the selected articles from the top")
+def unpin_stories(modeladmin, request, queryset):
+    from articles.admin.story import report
+
+    result = story_services.pin_to_top(stories=_stories_of(queryset), by=request.user, pinned=False)
+    report(modeladmin, request, result, "Unpinned")
+
+
 ARTICLE_ACTIONS = [
     publish, schedule, unpublish, set_quality, add_topic, remove_topic, mark_reviewed, split_out, make_lead,
+    merge_stories, pin_stories, unpin_stories,
 ]  # fmt: skip

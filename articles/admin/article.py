@@ -25,6 +25,7 @@ from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from articles import services
+from articles.admin import story_panel
 from articles.admin.actions import ARTICLE_ACTIONS, ArticleActionForm
 from articles.admin.article_topics import topic_sources, topics_formfield
 from articles.admin.changes import describe_article_change
@@ -32,6 +33,7 @@ from articles.admin.display import attach_counts, first, moment, thumbnail
 from articles.admin.inlines import ImageInline, RelatedLinkInline
 from articles.admin.search import full_text_available, search_articles
 from articles.admin.story import story_link
+from articles.admin.upstream import change_label, change_table
 from articles.admin_filters import (
     CachedValuesFilter,
     ProviderFilter,
@@ -40,8 +42,8 @@ from articles.admin_filters import (
     QualityBandFilter,
     ReviewFilter,
     TopicFilter,
-    needs_review,
 )
+from articles.desk import upstream
 from articles.models import EDITORIAL_FIELDS, Article, RelatedLink, Topic
 from articles.paginator import EstimatedCountPaginator
 
@@ -74,6 +76,11 @@ class ArticleChangeList(ChangeList):
         # Related-coverage counts for the page in one grouped query (a per-row subquery in the page's
         # SELECT would also run for every row a deep page skips over).
         attach_counts(self.result_list, "related_count", RelatedLink, "article")
+        # What changed upstream since review, for the page's rows that were reviewed and changed (one query).
+        changed = [a.pk for a in self.result_list if a.reviewed_at and a.needs_review]
+        changes = upstream.since_review(changed) if changed else {}
+        for article in self.result_list:
+            article.changed_upstream = changes.get(article.pk, [])
 
 
 class ArticleAdminForm(forms.ModelForm):
@@ -109,11 +116,12 @@ class ArticleAdmin(admin.ModelAdmin):
     actions = ARTICLE_ACTIONS
 
     # The change list.
+    # At 1280 px the image, related and story columns are hidden (static/desk/desk.css) so that the rest fit.
     list_display = (
-        "lead_image", "title", "provider_name", "published_time", "publication", "published", "quality",
+        "lead_image", "headline", "provider_name", "published_time", "publication", "published", "quality",
         "topic_names", "related_count", "story_column", "review",
     )  # fmt: skip
-    list_display_links = ("title",)
+    list_display_links = ("headline",)
     list_editable = ("published", "quality")
     list_select_related = ("provider", "reviewed_by", "story")
     sortable_by = ("published_time", "quality", "review")
@@ -140,7 +148,14 @@ class ArticleAdmin(admin.ModelAdmin):
         (
             "Editorial",
             {
-                "fields": (("published", "publish_at"), "quality", "review_state", "locked_fields", "story_info"),
+                "fields": (
+                    ("published", "publish_at"),
+                    "quality",
+                    "review_state",
+                    "upstream_since_review",
+                    "locked_fields",
+                    "story_info",
+                ),
                 "description": "Published, quality and topics belong to editors once changed here: "
                 "re-imports keep them. A re-import that changes the item refreshes the other fields.",
             },
@@ -163,7 +178,8 @@ class ArticleAdmin(admin.ModelAdmin):
         ("Secured", {"classes": ("collapse",), "fields": ("secured_blob",)}),
     )
     readonly_fields = (
-        "topic_sources", "review_state", "locked_fields", "story_info", "web_url", "slug", "source_path",
+        "topic_sources", "review_state", "upstream_since_review", "locked_fields", "story_info", "web_url", "slug",
+        "source_path",
         "first_imported_at",
         "last_imported_at", "content_hash", "source_published", "heat", "extra_fields", "secured_blob",
     )  # fmt: skip
@@ -228,11 +244,17 @@ class ArticleAdmin(admin.ModelAdmin):
     @property
     def media(self):
         # The provider and topic filters use the admin's autocomplete on the change list too.
-        return super().media + AutocompleteSelect(self.opts.get_field("provider"), self.admin_site).media
+        autocomplete = AutocompleteSelect(self.opts.get_field("provider"), self.admin_site).media
+        return super().media + autocomplete + forms.Media(css={"all": ["desk/desk.css"]})
 
     @admin.display(description="image")
     def lead_image(self, article):
         return thumbnail(first(article.images.all()))
+
+    @admin.display(description="title")
+    def headline(self, article):
+        # Long titles are cut to a few lines by the stylesheet; the whole one shows on hover.
+        return format_html('<span title="{}">{}</span>', article.title, article.title)
 
     @admin.display(description="provider")
     def provider_name(self, article):
@@ -280,18 +302,31 @@ class ArticleAdmin(admin.ModelAdmin):
         chosen = " (an editor's choice)" if story.lead_pinned and story.lead_id == article.pk else ""
         placed = " Placed here by an editor: clustering leaves it." if "story" in (article.editor_locked or []) else ""
         return format_html(
-            "{}: this article {}{}.{} Split it out or make it the lead from the article list's actions.",
+            '{}: this article {}{}.{} <a href="#story">Its other articles, split, merge and pin</a> below.',
             story_link(story.pk, story.size), lead, chosen, placed,
         )  # fmt: skip
+
+    @admin.display(description="changed upstream since review")
+    def upstream_since_review(self, article):
+        if article.pk is None or not article.reviewed_at or not article.needs_review:
+            return "Nothing since the last review." if article.reviewed_at else "Never reviewed."
+        changes = upstream.since_review([article.pk]).get(article.pk, [])
+        return change_table(changes) or "Changed upstream (no field-by-field record: changed before they were kept)."
 
     @admin.display(description="reviewed", ordering="reviewed_at")
     def review(self, article):
         who = article.reviewed_by.get_username() if article.reviewed_by else ""
-        reviewed = format_html("{}<br>{}", who, moment(article.reviewed_at)) if article.reviewed_at else ""
-        if needs_review(article):
-            reason = "changed upstream" if article.reviewed_at else "new"
-            return format_html('<strong title="{}">Needs review</strong><br>{}', reason, reviewed)
-        return reviewed
+        reviewed = format_html_join("<br>", "{}", ((part,) for part in (who, moment(article.reviewed_at)) if part))
+        if not article.needs_review:
+            return reviewed
+        if article.reviewed_at is None:
+            return format_html('<strong title="new">Needs review</strong><br>{}', reviewed)
+        # The change list attaches what changed (ArticleChangeList); the form asks for this one article.
+        changes = getattr(article, "changed_upstream", None)
+        if changes is None:
+            changes = upstream.since_review([article.pk]).get(article.pk, [])
+        label = change_label(changes) if changes else "changed upstream"
+        return format_html("<strong>Needs review</strong><br>{}<br>{}", label, reviewed)
 
     # ------------------------------------------------------------------ the story form
 
@@ -366,7 +401,16 @@ class ArticleAdmin(admin.ModelAdmin):
     def get_urls(self):
         preview = self.admin_site.admin_view(self.preview_view, cacheable=True)
         name = f"{self.opts.app_label}_{self.opts.model_name}_preview"
-        return [path("<path:object_id>/preview/", preview, name=name), *super().get_urls()]
+        return [
+            path("<path:object_id>/preview/", preview, name=name),
+            *story_panel.urls(self.admin_site),
+            *super().get_urls(),
+        ]
+
+    def render_change_form(self, request, context, add=False, change=False, form_url="", obj=None):
+        if obj is not None and obj.pk:
+            context.update(story_panel.context(obj, request))  # the Story section below the form
+        return super().render_change_form(request, context, add, change, form_url, obj)
 
     def preview_view(self, request, object_id):
         article = (

@@ -29,6 +29,14 @@ def topics_formfield(db_field, admin_site, **kwargs):
     return db_field.formfield(**kwargs)
 
 
+def topic_source_text(link: ArticleTopic) -> str:
+    """Where a topic link came from, as plain text ("automatic: matched “robot”")."""
+    text = SOURCE_TEXT.get(link.source, link.source)
+    if link.source == ArticleTopic.Source.AUTO and link.term:
+        return f"{text}: matched “{link.term}”"
+    return text
+
+
 def _source(link: ArticleTopic) -> str:
     text = SOURCE_TEXT.get(link.source, link.source)
     if link.source == ArticleTopic.Source.AUTO and link.term:

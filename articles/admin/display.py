@@ -27,7 +27,8 @@ def first(items):
 
 
 def moment(value) -> str:
-    return date_format(timezone.localtime(value), "j M Y, H:i") if value else ""
+    """A time in the admin's one format (DATETIME_FORMAT, newsroom/formats/en/formats.py), in the current zone."""
+    return date_format(timezone.localtime(value), "DATETIME_FORMAT") if value else ""
 
 
 def attach_counts(objects, attribute: str, model, field: str) -> None:

@@ -1,18 +1,63 @@
-"""Import runs: every `import_articles` run, read-only (when, by whom, options, counts, per-file errors)."""
+"""Import runs: every `import_articles` run, read-only (when, by whom, options, counts, per-file errors).
+
+Editors read how runs went (the dashboard links here); where the files were on the server and the command's
+options are import internals, shown to importers and superusers only.
+"""
+
+from datetime import timedelta
 
 from django.contrib import admin
+from django.contrib.admin.options import IncorrectLookupParameters
+from django.db.models import Q
+from django.utils import timezone
 from django.utils.html import format_html, format_html_join
 
 from articles.models import ImportRun
 
 COUNT_COLUMNS = ("files", "created", "updated", "unchanged", "duplicate", "failed", "warnings")
+INTERNALS = ("path_list", "option_list")
+
+
+class StartedFilter(admin.SimpleListFilter):
+    title = "started"
+    parameter_name = "started"
+    periods = {"day": ("Last 24 hours", timedelta(hours=24)), "week": ("Last 7 days", timedelta(days=7))}
+
+    def lookups(self, request, model_admin):
+        return [(value, label) for value, (label, _) in self.periods.items()]
+
+    def queryset(self, request, queryset):
+        if self.value() is None:
+            return queryset
+        if self.value() not in self.periods:
+            raise IncorrectLookupParameters(f"unknown period {self.value()!r}")
+        return queryset.filter(started_at__gte=timezone.now() - self.periods[self.value()][1])
+
+
+class OutcomeFilter(admin.SimpleListFilter):
+    title = "outcome"
+    parameter_name = "outcome"
+
+    def lookups(self, request, model_admin):
+        return [("failures", "Failed, or some files failed"), ("clean", "Every file imported")]
+
+    def queryset(self, request, queryset):
+        failures = Q(status=ImportRun.Status.FAILED) | Q(counts__failed__gt=0)
+        match self.value():
+            case None:
+                return queryset
+            case "failures":
+                return queryset.filter(failures)
+            case "clean":
+                return queryset.filter(status=ImportRun.Status.FINISHED).exclude(failures)
+        raise IncorrectLookupParameters(f"unknown outcome {self.value()!r}")
 
 
 @admin.register(ImportRun)
 class ImportRunAdmin(admin.ModelAdmin):
     list_display = ("started_at", "started_by", "status", "duration", "files", "created", "updated", "unchanged",
                     "failed", "error_count")  # fmt: skip
-    list_filter = ("status",)
+    list_filter = ("status", StartedFilter, OutcomeFilter)
     search_fields = ("started_by",)
     date_hierarchy = "started_at"
     show_facets = admin.ShowFacets.NEVER
@@ -27,6 +72,13 @@ class ImportRunAdmin(admin.ModelAdmin):
         return super().has_view_permission(request, obj) or (
             user.is_active and user.is_staff and user.has_perm("articles.view_article")
         )
+
+    def shows_internals(self, request) -> bool:
+        return request.user.has_perm("articles.view_importrun")
+
+    def get_fields(self, request, obj=None):
+        fields = super().get_fields(request, obj)
+        return fields if self.shows_internals(request) else [name for name in fields if name not in INTERNALS]
 
     def has_module_permission(self, request):
         return self.has_view_permission(request)

@@ -9,6 +9,7 @@ from django.contrib.admin.options import ActionLocation
 from django.urls import reverse
 from django.utils.html import format_html
 
+from articles.admin import review
 from articles.admin.display import moment
 from articles.models import Article, Story
 from articles.stories import services
@@ -110,6 +111,10 @@ class StoryAdmin(admin.ModelAdmin):
     inlines = (MemberInline,)
     fields = ("lead_title", "size", "span", "lead_pinned", "curated", "pinned_at", "created_at", "updated_at")
     readonly_fields = fields
+
+    def get_urls(self):
+        # Review mode lives here: it steps through stories (articles/admin/review.py).
+        return [*review.urls(self.admin_site), *super().get_urls()]
 
     def has_add_permission(self, request):
         return False  # stories come from clustering; editors reshape them with the actions

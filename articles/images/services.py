@@ -15,10 +15,11 @@ import logging
 import os
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from concurrent.futures import FIRST_COMPLETED, Future, ThreadPoolExecutor, wait
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
+from pathlib import Path
 
 from django.conf import settings
 from django.core.files.storage import Storage, storages
@@ -162,10 +163,16 @@ def download_and_store(url_hash: str, url: str, config: PipelineConfig) -> Cache
         fetched = fetch(url, config.policy)
     except FetchError as exc:
         return Failed(str(exc), permanent=exc.permanent)
-    digest = hashlib.sha256(fetched.content).hexdigest()
+    return store_content(url_hash, url, fetched.content, config)
+
+
+def store_content(url_hash: str, url: str, content: bytes, config: PipelineConfig) -> Cached | Failed:
+    """Verify an image's bytes, store its clean copy and renditions, and remember them in the ledger: what a
+    download ends with, and what a local copy (cache_local_copies) goes through. Never raises."""
+    digest = hashlib.sha256(content).hexdigest()
     with config.decoding:
         try:
-            verified = verify_image(fetched.content, max_pixels=config.max_pixels)
+            verified = verify_image(content, max_pixels=config.max_pixels)
         except ImageRejected as exc:
             return Failed(f"rejected: {exc}")
         try:
@@ -178,6 +185,27 @@ def download_and_store(url_hash: str, url: str, config: PipelineConfig) -> Cache
     except Exception:  # the files are stored and the rows will say so; only the shortcut is missing
         logger.exception("writing the image ledger for %s failed", url)
     return Cached(stored=stored, content_sha256=digest, format=verified.format)
+
+
+def cache_local_copies(find: Callable[[str], Path | None]) -> CacheReport:
+    """Cache images from local files rather than the network (an offline demo, a migration): each URL not cached
+    yet for which `find(url)` names a file is verified, stored with its renditions and applied to every row of the
+    URL, exactly as a download would be; a file that is no image is recorded as a failure."""
+    started = time.perf_counter()
+    report = CacheReport()
+    _fill_missing_url_hashes()
+    config = PipelineConfig.from_settings()
+    waiting = Image.objects.exclude(status=Status.CACHED).exclude(url_hash="").order_by("url_hash")
+    seen: set[str] = set()
+    for url_hash, url in waiting.values_list("url_hash", "url").iterator():
+        if url_hash in seen:
+            continue
+        seen.add(url_hash)
+        path = find(url)
+        if path is not None:
+            _record(url_hash, url, store_content(url_hash, url, path.read_bytes(), config), report)
+    report.seconds = time.perf_counter() - started
+    return report
 
 
 def prepare_queue() -> int:

@@ -15,9 +15,19 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
+from articles.ingest import changes
 from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
 from articles.ingest.rows import insert_rows, update_rows
-from articles.models import TERM_MAX_LENGTH, Article, ArticleTopic, Image, RelatedLink, Topic, url_identity_hash
+from articles.models import (
+    TERM_MAX_LENGTH,
+    Article,
+    ArticleTopic,
+    Image,
+    RelatedLink,
+    Topic,
+    UpstreamChange,
+    url_identity_hash,
+)
 from articles.stories import clustering
 from articles.stories.identity import identity_hash
 from providers.models import Provider
@@ -33,6 +43,8 @@ ARTICLE_COLUMNS = [
 ]  # fmt: skip
 QUALITY, PUBLISHED = ARTICLE_COLUMNS.index("quality"), ARTICLE_COLUMNS.index("published")
 NEW_ARTICLE_COLUMNS = [*ARTICLE_COLUMNS, "web_url_hash", "first_imported_at", "editor_locked"]
+# What changed in articles an editor had reviewed (articles/ingest/changes.py).
+UPSTREAM_CHANGE_COLUMNS = ["article_id", "imported_at", "changes"]
 
 
 @dataclass(slots=True)
@@ -114,9 +126,9 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
 
     existing = {
         row["web_url_hash"]: row
-        for row in Article.objects.filter(web_url_hash__in=winners).values(
+        for row in Article.objects.filter(web_url_hash__in=winners).annotate(**changes.OLD_VALUES).values(
             "id", "web_url_hash", "content_hash", "source_path", "published_at", "quality", "published",
-            "editor_locked", "story_id",
+            "editor_locked", "story_id", "reviewed_at", *changes.OLD_VALUES,
         )
     }  # fmt: skip
     creates, updates = [], []
@@ -147,7 +159,7 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
     new_rows = [(*_article_row(item, providers, trust_published, now, stories), item.key, now, []) for item in creates]
     new_ids = insert_rows(Article, NEW_ARTICLE_COLUMNS, new_rows, with_ids=True)
 
-    changed, topics_locked = [], set()
+    changed, topics_locked, upstream_changes = [], set(), []
     for item, row in updates:
         values = _article_row(item, providers, trust_published, now, stories)
         locked = row["editor_locked"]
@@ -158,8 +170,13 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
         if "topics" in locked:
             topics_locked.add(row["id"])
         changed.append((row["id"], *values))
+        if row["reviewed_at"] is not None:
+            fields = changes.changed_fields(row, item.record, quality_locked="quality" in locked)
+            if fields:
+                upstream_changes.append((row["id"], now, fields))
     if changed:
         update_rows(Article, ARTICLE_COLUMNS, changed)
+        insert_rows(UpstreamChange, UPSTREAM_CHANGE_COLUMNS, upstream_changes)
         ids = [row[0] for row in changed]
         Image.objects.filter(article_id__in=ids).delete()
         # By link id, not a join: the join form deletes `WHERE id IN (a self-join of the image table)`, which the

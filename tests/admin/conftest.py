@@ -12,6 +12,7 @@ from articles.models import Article, Image, RelatedLink, Topic, url_identity_has
 from providers.models import Provider
 
 ROLES = importlib.import_module("articles.migrations.0004_roles").ROLES
+STORY_GRANTS = importlib.import_module("articles.migrations.0008_stories").EDITOR_PERMISSIONS
 CHANGELIST = "/admin/articles/article/"
 _serial = itertools.count(1)
 
@@ -23,11 +24,14 @@ def _fast_passwords(settings):
 
 
 def role(name: str) -> Group:
-    """The group migration 0004 creates (re-created with the same permissions after a flush)."""
+    """The group migrations 0004 and 0008 create (re-created with the same permissions after a flush)."""
     group, created = Group.objects.get_or_create(name=name)
     if created:
         for app_label, codename in ROLES[name]:
             group.permissions.add(Permission.objects.get(content_type__app_label=app_label, codename=codename))
+        if name == "Editors":
+            stories = Permission.objects.filter(content_type__app_label="articles", codename__in=STORY_GRANTS)
+            group.permissions.add(*stories)
     return group
 
 

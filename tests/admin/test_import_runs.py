@@ -26,14 +26,19 @@ def test_a_run_is_listed_with_its_counts(client, importer, run):
     assert "command (" in html and "Finished" in html
 
 
-def test_a_run_shows_options_counts_and_per_file_errors(client, editor, run):
-    client.force_login(editor)  # staff who review articles may read where they came from
+def test_a_run_shows_counts_and_per_file_errors_and_importers_its_options(client, editor, importer, run):
+    client.force_login(editor)  # staff who review articles may read how imports went
     response = client.get(f"{RUNS}{run.pk}/change/")
     assert response.status_code == 200
     html = response.content.decode()
-    assert "--trust-published" in html and "created: 1" in html and "failed: 1" in html
+    assert "created: 1" in html and "failed: 1" in html
     assert "bad.md" in html and "webUrl" in html
     assert not response.context["has_change_permission"]
+    # The command's options and the server's paths are import internals: importers see them, editors do not.
+    assert "--trust-published" not in html and "Paths" not in html
+    client.force_login(importer)
+    html = client.get(f"{RUNS}{run.pk}/change/").content.decode()
+    assert "--trust-published" in html and "Paths" in html
 
 
 def test_runs_are_read_only(client, boss, run):

@@ -46,8 +46,16 @@ def test_migration_gives_editors_the_story_permissions():
     from django.db import connection
 
     Group.objects.filter(name="Editors").delete()  # as a flush by a live-server test may have left it
-    with connection.schema_editor() as schema_editor:
-        importlib.import_module("articles.migrations.0008_stories").grant_editors(apps, schema_editor)
+    # The migration marks each app config as having models while it creates permissions, then unmarks it: given the
+    # live registry, not a migration state's, that would leave every app "without models", and the flush after a
+    # later live-server test would then recreate no content types and no permissions. Put the marks back.
+    models_modules = {config.label: config.models_module for config in apps.get_app_configs()}
+    try:
+        with connection.schema_editor() as schema_editor:
+            importlib.import_module("articles.migrations.0008_stories").grant_editors(apps, schema_editor)
+    finally:
+        for config in apps.get_app_configs():
+            config.models_module = models_modules[config.label]
     codenames = set(Group.objects.get(name="Editors").permissions.values_list("codename", flat=True))
     assert {"view_story", "change_story"} <= codenames
 

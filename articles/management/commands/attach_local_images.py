@@ -1,16 +1,15 @@
 from pathlib import Path
 from urllib.parse import urlsplit
 
-from django.core.files import File
 from django.core.management.base import BaseCommand, CommandError
 
-from articles.models import Image
+from articles.images.services import cache_local_copies
 
 
 class Command(BaseCommand):
     help = (
-        "Attach local copies to images whose source URL ends in a file found under DIR "
-        "(offline demos and migrations; cache_images fetches from the network instead)."
+        "Cache images from local copies under DIR whose names end their source URLs (offline demos and migrations): "
+        "verified, stored with renditions and marked cached like a download; cache_images fetches from the network."
     )
 
     def add_arguments(self, parser):
@@ -21,12 +20,15 @@ class Command(BaseCommand):
         if not root.is_dir():
             raise CommandError(f"{root}: not a directory", returncode=2)
         local = {p.relative_to(root).as_posix(): p for p in root.rglob("*") if p.is_file() and not p.is_symlink()}
-        attached = 0
-        for image in Image.objects.filter(file="").iterator():
-            path = urlsplit(image.url).path
-            match = next((local[k] for k in local if path.endswith("/" + k)), None)
-            if match:
-                with match.open("rb") as handle:
-                    image.file.save(match.name, File(handle), save=True)
-                attached += 1
-        self.stdout.write(f"{attached} images attached from {root}")
+
+        def find(url: str) -> Path | None:
+            path = urlsplit(url).path
+            return next((local[name] for name in local if path.endswith("/" + name)), None)
+
+        report = cache_local_copies(find)
+        line = f"{report.fetched} images attached from {root}"
+        if report.failed:
+            line += f"; {report.failed} files were not usable images: " + "; ".join(
+                f"{url}: {reason}" for url, reason in report.failures
+            )
+        self.stdout.write(line)
