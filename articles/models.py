@@ -1,23 +1,13 @@
-import hashlib
-
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Now
 from django.urls import reverse
 from django.utils import timezone
 
-URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`
-TERM_MAX_LENGTH = 100  # a matched term: a taxonomy keyword or topic name, both capped at 100 by import_taxonomy
+from articles.limits import TERM_MAX_LENGTH, URL_MAX_LENGTH
 
 # Fields whose editorial value must survive re-imports once an editor has touched them.
 EDITORIAL_FIELDS = frozenset({"published", "quality", "topics", "story"})
-
-
-def url_identity_hash(url: str) -> str:
-    """Stable key for a URL string as given (image cache keys). Articles and related links are keyed by their
-    identity without trackers instead: `articles.stories.identity.identity_hash`."""
-    return hashlib.sha256(url.encode()).hexdigest()
 
 
 class Topic(models.Model):

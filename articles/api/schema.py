@@ -4,7 +4,7 @@ format (so that clients, and schemathesis, know which values the API refuses) an
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse
 
 from articles.filters import API_PARAMETERS, PERIOD_CHOICES, ArticleFilter
-from articles.models import INT_MAX, INT_MIN
+from articles.limits import INT_MAX, INT_MIN
 
 # Query values are form fields underneath: never empty (that would be "any" on a page, an error here), no NUL.
 TEXT = {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"}

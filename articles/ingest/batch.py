@@ -16,7 +16,8 @@ from articles.cache import bump_public_version
 from articles.ingest import workers
 from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, write_results
 from articles.ingest.parser import content_hash
-from articles.ingest.records import ParseResult, Problem
+from articles.ingest.prepared import PreparedItem
+from articles.ingest.records import Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
 from articles.models import Article
 from articles.topics.selectors import current_matcher
@@ -109,7 +110,7 @@ def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, auto
     # matcher is built then too, once for the whole import.
     use_pool = jobs > 1 and len(files) > CHUNK_SIZE
     pool = matcher = None
-    pending: list[Future] | list[ParseResult] | None = None
+    pending: list[Future] | list[PreparedItem] | None = None
     try:
         for chunk in batched(files, CHUNK_SIZE):
             to_parse = _unchanged_filter(chunk, trust_published, report)

@@ -19,10 +19,12 @@ from django.db import connection
 from articles import services
 from articles.ingest import batch
 from articles.ingest.batch import import_batch
-from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED, FileOutcome, _slug
+from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED, FileOutcome
 from articles.ingest.parser import parse_file
+from articles.ingest.prepared import slug
 from articles.ingest.rows import insert_rows
-from articles.models import Article, Image, ImportRun, RelatedLink, Topic, url_identity_hash
+from articles.models import Article, Image, ImportRun, RelatedLink, Topic
+from articles.stories.identity import url_identity_hash
 from providers.models import Provider
 from tests.factories import (
     article_snapshot,
@@ -696,7 +698,7 @@ def test_a_database_error_fails_only_its_own_file(tmp_path):
     squatter = Article.objects.create(
         web_url="https://elsewhere.example.net/squatter",
         web_url_hash=url_identity_hash("https://elsewhere.example.net/squatter"),
-        slug=_slug(record.title, url_identity_hash(record.web_url)),
+        slug=slug(record.title, url_identity_hash(record.web_url)),
         title="Squatter",
         published_at=datetime(2020, 1, 1, tzinfo=UTC),
     )
@@ -733,7 +735,7 @@ def test_a_database_error_in_a_one_file_batch_is_reported(tmp_path):
     Article.objects.create(
         web_url="https://elsewhere.example.net/squatter",
         web_url_hash=url_identity_hash("https://elsewhere.example.net/squatter"),
-        slug=_slug(record.title, url_identity_hash(record.web_url)),
+        slug=slug(record.title, url_identity_hash(record.web_url)),
         title="Squatter",
         published_at=datetime(2020, 1, 1, tzinfo=UTC),
     )

@@ -8,7 +8,8 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.models import Article, Image, RelatedLink, Topic
+from articles.stories.identity import url_identity_hash
 from providers.models import Provider
 
 HOSTILE = '<script>alert("x")</script>&amp; "quoted" \'single\' </title></script><img src=x onerror=alert(1)>'
