@@ -127,6 +127,23 @@ class Article(models.Model):
         return images[0] if images else None
 
 
+class SupersededFile(models.Model):
+    """An item file that lost to another file of the same identity (a superseded duplicate), by the hash of its
+    bytes: an unchanged re-import skips it before parsing, as it skips the winning file by `Article.content_hash`.
+    Its rank is kept so that the skip holds only while the article's own file still outranks it."""
+
+    content_hash = models.CharField(max_length=64)  # unique: see Meta.constraints
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    published_at = models.DateTimeField()
+    path = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content_hash"], name="superseded_file_hash_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.path} (superseded by article {self.article_id})"
+
+
 class ArticleTopic(models.Model):
     """An article's topic and where it came from (DESIGN.md §6): the item file, the matcher, or an editor."""
 

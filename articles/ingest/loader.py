@@ -19,7 +19,7 @@ from articles.ingest.prepared import ARTICLE_VALUES, PreparedItem, prepare
 from articles.ingest.records import ParseResult
 from articles.ingest.rows import insert_rows, update_rows
 from articles.limits import TERM_MAX_LENGTH
-from articles.models import Article, ArticleTopic, Image, RelatedLink, Topic
+from articles.models import Article, ArticleTopic, Image, RelatedLink, SupersededFile, Topic
 from articles.stories import clustering
 from providers.models import Provider
 
@@ -81,6 +81,7 @@ def _database_failure(result: PreparedItem, exc: DatabaseError) -> FileOutcome:
 def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome]:
     outcomes: dict[str, FileOutcome] = {}
     winners: dict[str, PreparedItem] = {}
+    superseded: list[tuple[str, str, datetime, str]] = []  # (content hash, identity, published_at, path) of losers
     for item in items:
         if not item.ok:
             outcomes[item.path] = FileOutcome(item.path, FAILED, list(item.errors), list(item.warnings))
@@ -90,9 +91,11 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
         if other is None or item.rank > other.rank:
             winners[item.key] = item
             if other is not None:
-                _supersede(outcomes[other.path], item.path)
+                supersede(outcomes[other.path], item.path)
+                superseded.append(_loser(other))
         else:
-            _supersede(outcomes[item.path], other.path)
+            supersede(outcomes[item.path], other.path)
+            superseded.append(_loser(item))
 
     existing = {
         row["web_url_hash"]: row
@@ -109,7 +112,8 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
             creates.append(item)
             outcome.status = CREATED
         elif row["source_path"] != item.path and (row["published_at"], row["source_path"]) > item.rank:
-            _supersede(outcome, row["source_path"])
+            supersede(outcome, row["source_path"])
+            superseded.append(_loser(item))
         elif row["content_hash"] == item.content_hash and not (
             trust_published and "published" not in row["editor_locked"] and row["published"] != item.source_published
         ):
@@ -117,7 +121,11 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
         else:
             updates.append((item, row))
             outcome.status = UPDATED
+            if row["source_path"] != item.path:
+                # The article's previous file now loses to this one: known too, before the next import reads it.
+                superseded.append((row["content_hash"], key, row["published_at"], row["source_path"]))
     if not creates and not updates:
+        _remember_superseded(superseded, {key: row["id"] for key, row in existing.items()})
         return list(outcomes.values())
 
     now = timezone.now()
@@ -155,12 +163,35 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
     clustering.finish_chunk(stories, {item.key: pk for pk, item in zip(written_ids, written, strict=True)})
     for article_id, item in zip(written_ids, written, strict=True):
         outcomes[item.path].article_id = article_id
+    article_ids = {key: row["id"] for key, row in existing.items()}
+    article_ids.update((item.key, pk) for pk, item in zip(new_ids, creates, strict=True))
+    _remember_superseded(superseded, article_ids)
     return list(outcomes.values())
 
 
-def _supersede(outcome: FileOutcome, winner_path: str) -> None:
+def supersede(outcome: FileOutcome, winner_path: str) -> None:
     outcome.status = DUPLICATE
     outcome.warnings.append(f"{outcome.path}: webUrl: same identity as {winner_path}, which takes precedence")
+
+
+def _loser(item: PreparedItem) -> tuple[str, str, datetime, str]:
+    return (item.content_hash, item.key, item.published_at, item.path)
+
+
+def _remember_superseded(superseded: list[tuple[str, str, datetime, str]], article_ids: dict[str, int]) -> None:
+    """Keep the hashes of files that lost to another file of their identity: an unchanged re-import then skips
+    them before parsing (batch._unchanged_filter), as it skips the winners."""
+    if superseded:
+        rows = {
+            digest: SupersededFile(content_hash=digest, article_id=article_ids[key], published_at=when, path=path)
+            for digest, key, when, path in superseded
+        }
+        SupersededFile.objects.bulk_create(
+            [rows[h] for h in sorted(rows)],  # in hash order, so that concurrent imports never deadlock here
+            update_conflicts=True,
+            unique_fields=["content_hash"],
+            update_fields=["article", "published_at", "path"],
+        )
 
 
 def _plan_stories(creates: list[PreparedItem], updates: list[tuple[PreparedItem, dict]]) -> clustering.Plan:
