@@ -4,8 +4,17 @@ A batch is processed in chunks; each chunk is one transaction, so an interrupted
 import leaves whole items or nothing, and a re-run picks up where it stopped.
 Should the bulk write of a chunk fail, the chunk is retried file by file so that
 one bad file cannot take the good ones with it.
+
+Several imports may write at once (several machines, one PostgreSQL). The articles a chunk may change are
+locked when it reads them, in id order, so it decides on their current state and editors' decisions made
+meanwhile are never overwritten; new rows are written in identity order. A chunk that loses a race anyway
+(a deadlock, an identity another import inserted first, a story another import merged away) is written again
+from the start, as the other import left the database, before any file could be reported as failed.
 """
 
+import logging
+import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -24,6 +33,12 @@ from articles.stories import clustering
 from providers.models import Provider
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
+
+# What a concurrent writer can cause, and a fresh attempt cures: deadlock, serialization failure, unique and
+# foreign-key violations (an identity inserted, a story merged away by another import since this chunk read).
+RACES = {"40P01": "deadlock", "40001": "serialization failure", "23505": "unique violation", "23503": "foreign key"}
+ATTEMPTS = 4
+logger = logging.getLogger("articles.imports")
 
 # What an import writes on every change of the file: the upstream fields (as the worker prepared them), then
 # the editorial pair (which an update keeps as they are when an editor locked them, or without --trust-published).
@@ -66,11 +81,23 @@ def write_results(
 
 
 def _write_atomically(results: list[PreparedItem], trust_published: bool, dry_run: bool) -> list[FileOutcome]:
-    with transaction.atomic():
-        outcomes = _write(results, trust_published)
-        if dry_run:
-            transaction.set_rollback(True)
-    return outcomes
+    """One transaction (a savepoint in a dry run), attempted again when it lost a race with another writer."""
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic():
+                outcomes = _write(results, trust_published)
+                if dry_run:
+                    transaction.set_rollback(True)
+            return outcomes
+        except DatabaseError as exc:
+            race = RACES.get(getattr(exc.__cause__, "sqlstate", None))
+            if race is None or attempt == ATTEMPTS:
+                raise
+            fields = {"race": race, "files": len(results), "attempt": attempt, "first": results[0].path}
+            logger.warning("import chunk retried", extra={"fields": fields})
+            time.sleep(random.uniform(0, 0.05 * attempt))  # a little jitter, so that two writers part ways
+            attempt += 1
 
 
 def _database_failure(result: PreparedItem, exc: DatabaseError) -> FileOutcome:
@@ -97,15 +124,18 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
             supersede(outcomes[item.path], other.path)
             superseded.append(_loser(item))
 
+    # Locked in id order: another import or an editor changing these rows waits for this chunk, and this chunk
+    # for them, so each decides on what the other wrote (no lost update, no deadlock between two imports).
+    locked = Article.objects.select_for_update().filter(web_url_hash__in=winners).order_by("id")
     existing = {
         row["web_url_hash"]: row
-        for row in Article.objects.filter(web_url_hash__in=winners).values(
+        for row in locked.values(
             "id", "web_url_hash", "content_hash", "source_path", "published_at", "quality", "published",
             "editor_locked", "story_id",
         )
     }  # fmt: skip
     creates, updates = [], []
-    for key, item in winners.items():
+    for key, item in sorted(winners.items()):  # new rows in identity order: two imports never wait on each other
         row = existing.get(key)
         outcome = outcomes[item.path]
         if row is None:
