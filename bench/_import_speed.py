@@ -32,10 +32,10 @@ from psycopg import sql
 TIME_BIN = "/usr/bin/time"
 DEFAULT_TAXONOMY = REPO.parent / "shared" / "corpus" / "everyday-cc-ai" / "_data"
 
-# Targets from the issue.
-TARGET_IMPORT_RATIO = 0.60  # import items/s >= 60% of parse-only files/s
-TARGET_REIMPORT_SPEEDUP = 3.0  # re-import >= 3x faster than the first import
-TARGET_PEAK_RSS_MB = 300  # for 100,000 items
+# Targets from the issues (13: at 100,000 items, faster than one core can parse).
+TARGET_IMPORT_RATIO = 1.0  # import items/s >= parse-only files/s on one core
+TARGET_REIMPORT_SPEEDUP = 10.0  # re-import >= 10x faster than the first import
+TARGET_PEAK_RSS_MB = 300  # for 1,000,000 items (bench/import_scale), so at every N
 
 
 def log(message: str) -> None:
@@ -451,10 +451,10 @@ def main() -> None:
     row("  '&' in the text, CPU rate", f"{ampersand_cpu_rate:,.0f} files/s", share)
     row("  same files without it, CPU rate", f"{plain_cpu_rate:,.0f} files/s")
     row(f"first import, {args.jobs} job(s)", f"{import_rate:,.0f} items/s")
-    row("  ratio to baseline 1", f"{ratio:.0%}", ">= 60% of parse-only", mark(ratio >= TARGET_IMPORT_RATIO))
+    row("  ratio to baseline 1", f"{ratio:.0%}", ">= 100% of parse-only", mark(ratio >= TARGET_IMPORT_RATIO))
     row("  ratio to baseline 2", f"{step_ratio:.0%}", "(the same bar)", mark(step_ratio >= TARGET_IMPORT_RATIO))
     row("re-import, unchanged batch", f"{reimport_rate:,.0f} files/s")
-    row("  speed-up vs first import", f"{speedup:.1f}x", ">= 3x", mark(speedup >= TARGET_REIMPORT_SPEEDUP))
+    row("  speed-up vs first import", f"{speedup:.1f}x", ">= 10x", mark(speedup >= TARGET_REIMPORT_SPEEDUP))
     row(
         "peak RSS, import process tree (sum)",
         f"{tree_mb:,.0f} MB",
@@ -491,8 +491,12 @@ def main() -> None:
     )
     print(
         "(*) peak RSS of the tree: summed every 50 ms over the importer and its parser workers (from /proc). The\n"
-        f"    issue sets {TARGET_PEAK_RSS_MB} MB for 100,000 items; with one chunk in flight memory must not grow"
-        " with N, so the bar holds at every N."
+        f"    issue sets {TARGET_PEAK_RSS_MB} MB for 1,000,000 items (bench/import_scale); with one chunk in flight"
+        " memory must not grow with N, so the bar holds at every N."
+    )
+    print(
+        "On 2 cores the import can beat one core's parse-only rate only if its total CPU per file (workers + main +\n"
+        "PostgreSQL) stays under 2x parse-only's and both cores stay busy: compare the CPU line's first ratio with 2."
     )
     if parse_bad or step_bad:
         print(f"note: {parse_bad} file(s) did not load in the parse-only pass, {step_bad} in the parse step")
