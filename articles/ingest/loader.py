@@ -126,10 +126,10 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
 
     # Locked in id order: another import or an editor changing these rows waits for this chunk, and this chunk
     # for them, so each decides on what the other wrote (no lost update, no deadlock between two imports).
-    locked = Article.objects.select_for_update().filter(web_url_hash__in=winners).order_by("id")
+    stored = Article.objects.select_for_update().filter(web_url_hash__in=winners).order_by("id")
     existing = {
         row["web_url_hash"]: row
-        for row in locked.values(
+        for row in stored.values(
             "id", "web_url_hash", "content_hash", "source_path", "published_at", "quality", "published",
             "editor_locked", "story_id",
         )
