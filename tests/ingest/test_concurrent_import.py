@@ -6,21 +6,26 @@ their first chunk, after each found the overlap missing and before either insert
 """
 
 import json
+import logging
 import subprocess
 import sys
+import threading
 from pathlib import Path
 
+import psycopg
 import pytest
 from django.contrib.auth import get_user_model
 from django.db import connection
 from django.db.models import Count
 
 from articles import services
+from articles.ingest.batch import import_batch
 from articles.ingest.parser import parse_file
 from articles.models import Article, ArticleTopic, Story, Topic
 from articles.stories.identity import identity_hash
+from harness.services import wait_until
 from harness.verdict import checksums
-from tests.factories import REPO, generate_corpus, run_command
+from tests.factories import REPO, generate_corpus, item_data, run_command, write_items
 from tests.ingest.test_interrupted_import import subprocess_env
 from tests.servers import subprocess_database_url
 
@@ -149,3 +154,36 @@ def test_two_imports_of_overlapping_batches_end_as_one_import_of_both(tmp_path, 
     for command in ("assign_topics", "cluster_stories"):
         run_command(command)
     assert concurrent == checksums(url, prefix)
+
+
+def test_a_chunk_that_deadlocks_with_another_writer_is_written_again(tmp_path, caplog):
+    files = write_items(tmp_path, {f"{n}.md": item_data(n) for n in (1, 2)})
+    import_batch([str(f) for f in files])
+    first, second = Article.objects.order_by("id").values_list("id", flat=True)
+    write_items(tmp_path, {f"{n}.md": item_data(n, title=f"Corrected story {n}") for n in (1, 2)})
+
+    # Another writer holds the second article and, once the import holds the first and waits for the second,
+    # asks for the first: a deadlock, which PostgreSQL breaks on the import's side (the other writer is
+    # given far longer to notice it).
+    other = psycopg.connect(subprocess_database_url())
+    other.execute("SET deadlock_timeout = '60s'")
+    other.execute("SELECT id FROM articles_article WHERE id = %s FOR UPDATE", [second])
+
+    def other_writer() -> None:
+        with psycopg.connect(subprocess_database_url(), autocommit=True) as watcher:
+            waiting = "SELECT count(*) FROM pg_locks WHERE NOT granted AND locktype = 'transactionid'"
+            wait_until(lambda: watcher.execute(waiting).fetchone()[0] > 0, timeout=30, what="the import waiting")
+        other.execute("SELECT id FROM articles_article WHERE id = %s FOR UPDATE", [first])
+        other.commit()
+
+    thread = threading.Thread(target=other_writer)
+    thread.start()
+    outcomes = []
+    with caplog.at_level(logging.WARNING, logger="articles.imports"):
+        import_batch([str(f) for f in files], on_file=outcomes.append)
+    thread.join(timeout=60)
+    other.close()
+    assert [o.status for o in outcomes] == ["updated", "updated"]
+    assert sorted(Article.objects.values_list("title", flat=True)) == ["Corrected story 1", "Corrected story 2"]
+    retried = [r for r in caplog.records if r.getMessage() == "import chunk retried"]
+    assert [r.fields["race"] for r in retried] == ["deadlock"]
