@@ -14,7 +14,8 @@ from django.db import transaction
 
 from articles.cache import bump_public_version
 from articles.ingest.records import ItemRecord
-from articles.models import Article, RelatedLink, url_identity_hash
+from articles.models import Article, RelatedLink
+from articles.stories.identity import url_identity_hash
 
 HOUR = timedelta(hours=1)
 

@@ -11,7 +11,8 @@ import django_filters
 from django import forms
 from django.utils import timezone
 
-from articles.models import INT_MAX, INT_MIN, Article
+from articles.limits import INT_MAX, INT_MIN
+from articles.models import Article
 from articles.selectors import TopicIndex, in_topics, topic_index
 
 # Relative date ranges offered as presets; "custom" means "the dates below", which filter by themselves.

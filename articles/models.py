@@ -1,16 +1,11 @@
-import hashlib
-
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Now
 from django.urls import reverse
 from django.utils import timezone
 
+from articles.limits import TERM_MAX_LENGTH, URL_MAX_LENGTH
 from articles.stories.identity import identity_hash
-
-URL_MAX_LENGTH = 4096  # real outlet URLs exceed Django's default 200; DESIGN.md asks for >= 2,048
-INT_MIN, INT_MAX = -(2**31), 2**31 - 1  # PostgreSQL `integer`
-TERM_MAX_LENGTH = 100  # a matched term: a taxonomy keyword or topic name, both capped at 100 by import_taxonomy
 
 # Fields whose editorial value must survive re-imports once an editor has touched them.
 EDITORIAL_FIELDS = frozenset({"published", "quality", "topics", "story"})
@@ -19,12 +14,6 @@ EDITORIAL_FIELDS = frozenset({"published", "quality", "topics", "story"})
 # review (`last_imported_at` only moves when an import really changed the item). A story needs review when any
 # of its articles does. Partial indexes on this condition (Article.Meta) keep the review queue cheap to read.
 NEEDS_REVIEW = models.Q(reviewed_at__isnull=True) | models.Q(last_imported_at__gt=models.F("reviewed_at"))
-
-
-def url_identity_hash(url: str) -> str:
-    """Stable key for a URL string as given (image cache keys). Articles and related links are keyed by their
-    identity without trackers instead: `articles.stories.identity.identity_hash`."""
-    return hashlib.sha256(url.encode()).hexdigest()
 
 
 class Topic(models.Model):
@@ -161,6 +150,23 @@ class Article(models.Model):
         if self.reviewed_at is None:
             return True
         return self.last_imported_at is not None and self.last_imported_at > self.reviewed_at
+
+
+class SupersededFile(models.Model):
+    """An item file that lost to another file of the same identity (a superseded duplicate), by the hash of its
+    bytes: an unchanged re-import skips it before parsing, as it skips the winning file by `Article.content_hash`.
+    Its rank is kept so that the skip holds only while the article's own file still outranks it."""
+
+    content_hash = models.CharField(max_length=64)  # unique: see Meta.constraints
+    article = models.ForeignKey(Article, on_delete=models.CASCADE, related_name="+")
+    published_at = models.DateTimeField()
+    path = models.TextField()
+
+    class Meta:
+        constraints = [models.UniqueConstraint(fields=["content_hash"], name="superseded_file_hash_unique")]
+
+    def __str__(self) -> str:
+        return f"{self.path} (superseded by article {self.article_id})"
 
 
 class ArticleTopic(models.Model):

@@ -23,7 +23,8 @@ from django.db.models import QuerySet
 from django.utils import timezone
 
 from articles.cache import bump_public_version
-from articles.models import INT_MAX, INT_MIN, Article, ArticleTopic, Image, RelatedLink, Topic
+from articles.limits import INT_MAX, INT_MIN
+from articles.models import Article, ArticleTopic, Image, RelatedLink, Topic
 from providers.models import Provider
 
 CHUNK_SIZE = 1000

@@ -32,10 +32,10 @@ from psycopg import sql
 TIME_BIN = "/usr/bin/time"
 DEFAULT_TAXONOMY = REPO.parent / "shared" / "corpus" / "everyday-cc-ai" / "_data"
 
-# Targets from the issue.
-TARGET_IMPORT_RATIO = 0.60  # import items/s >= 60% of parse-only files/s
-TARGET_REIMPORT_SPEEDUP = 3.0  # re-import >= 3x faster than the first import
-TARGET_PEAK_RSS_MB = 300  # for 100,000 items
+# Targets from the issues (13: at 100,000 items, faster than one core can parse).
+TARGET_IMPORT_RATIO = 1.0  # import items/s >= parse-only files/s on one core
+TARGET_REIMPORT_SPEEDUP = 10.0  # re-import >= 10x faster than the first import
+TARGET_PEAK_RSS_MB = 300  # for 1,000,000 items (bench/import_scale), so at every N
 
 
 def log(message: str) -> None:
@@ -174,6 +174,7 @@ class TreeRssSampler(threading.Thread):
         self.interval = interval
         self.peak_kb = 0
         self.peak_pss_kb = 0
+        self.worker_cpu: dict[int, float] = {}  # pid -> CPU seconds of the importer's child processes, last seen
         self._halt = threading.Event()
 
     @staticmethod
@@ -201,12 +202,18 @@ class TreeRssSampler(threading.Thread):
     def run(self) -> None:
         while not self._halt.is_set():
             total = pss = 0
-            stack = [self.root_pid]
+            stack = [(self.root_pid, 0)]
+            importer_depth = None
             while stack:
-                pid = stack.pop()
+                pid, depth = stack.pop()
                 total += self._field_kb(f"/proc/{pid}/status", "VmRSS:")
                 pss += self._field_kb(f"/proc/{pid}/smaps_rollup", "Pss:")
-                stack += self._children(pid)
+                if importer_depth is None and _is_python(pid):
+                    importer_depth = depth  # the command itself, under /usr/bin/time or not
+                elif importer_depth is not None and depth > importer_depth:
+                    with contextlib.suppress(OSError):
+                        self.worker_cpu[pid] = _proc_cpu(pid)
+                stack += [(child, depth + 1) for child in self._children(pid)]
             # The root is /usr/bin/time when used: its own RSS is ~2 MB, negligible.
             self.peak_kb = max(self.peak_kb, total)
             self.peak_pss_kb = max(self.peak_pss_kb, pss)
@@ -215,6 +222,14 @@ class TreeRssSampler(threading.Thread):
     def stop(self) -> None:
         self._halt.set()
         self.join()
+
+
+def _is_python(pid: int) -> bool:
+    try:
+        with open(f"/proc/{pid}/comm") as handle:
+            return handle.read().startswith("python")
+    except OSError:
+        return False
 
 
 def _proc_cpu(pid: int, *, reaped: bool = False) -> float:
@@ -295,6 +310,8 @@ def run_import(
         "tree_peak_pss_kb": sampler.peak_pss_kb,
         "rc": rc,
         "cpu": (after.ru_utime + after.ru_stime) - (before.ru_utime + before.ru_stime),
+        # Sampled every 50 ms until each worker exits: what is left of the tree's CPU is the main process's.
+        "worker_cpu": sum(sampler.worker_cpu.values()),
         "server_cpu": server_after - server_before if server_before is not None and server_after is not None else None,
         "summary": summary,
         "counts": counts,
@@ -434,10 +451,10 @@ def main() -> None:
     row("  '&' in the text, CPU rate", f"{ampersand_cpu_rate:,.0f} files/s", share)
     row("  same files without it, CPU rate", f"{plain_cpu_rate:,.0f} files/s")
     row(f"first import, {args.jobs} job(s)", f"{import_rate:,.0f} items/s")
-    row("  ratio to baseline 1", f"{ratio:.0%}", ">= 60% of parse-only", mark(ratio >= TARGET_IMPORT_RATIO))
+    row("  ratio to baseline 1", f"{ratio:.0%}", ">= 100% of parse-only", mark(ratio >= TARGET_IMPORT_RATIO))
     row("  ratio to baseline 2", f"{step_ratio:.0%}", "(the same bar)", mark(step_ratio >= TARGET_IMPORT_RATIO))
     row("re-import, unchanged batch", f"{reimport_rate:,.0f} files/s")
-    row("  speed-up vs first import", f"{speedup:.1f}x", ">= 3x", mark(speedup >= TARGET_REIMPORT_SPEEDUP))
+    row("  speed-up vs first import", f"{speedup:.1f}x", ">= 10x", mark(speedup >= TARGET_REIMPORT_SPEEDUP))
     row(
         "peak RSS, import process tree (sum)",
         f"{tree_mb:,.0f} MB",
@@ -451,10 +468,15 @@ def main() -> None:
     print(f"  parse-only baseline {us_per_file(parse_cpu)}; importer's parse step {us_per_file(step_cpu)}")
     for label, result in (("first import", first), ("re-import", second)):
         total = result["cpu"] + (result["server_cpu"] or 0)
+        main_cpu = result["cpu"] - result["worker_cpu"]
         print(
-            f"  {label}: {us_per_file(result['cpu'])} importer tree + {us_per_file(result['server_cpu'])} PostgreSQL"
-            f" = {us_per_file(total)}"
-            + (f" ({total / step_cpu:.1f}x the parse step)" if label == "first import" else "")
+            f"  {label}: {us_per_file(result['worker_cpu'])} parser workers + {us_per_file(main_cpu)} main process"
+            f" + {us_per_file(result['server_cpu'])} PostgreSQL = {us_per_file(total)}"
+            + (
+                f" ({total / parse_cpu:.1f}x parse-only, {total / step_cpu:.1f}x the parse step)"
+                if label == "first import"
+                else ""
+            )
         )
     print()
     print(
@@ -469,8 +491,12 @@ def main() -> None:
     )
     print(
         "(*) peak RSS of the tree: summed every 50 ms over the importer and its parser workers (from /proc). The\n"
-        f"    issue sets {TARGET_PEAK_RSS_MB} MB for 100,000 items; with one chunk in flight memory must not grow"
-        " with N, so the bar holds at every N."
+        f"    issue sets {TARGET_PEAK_RSS_MB} MB for 1,000,000 items (bench/import_scale); with one chunk in flight"
+        " memory must not grow with N, so the bar holds at every N."
+    )
+    print(
+        "On 2 cores the import can beat one core's parse-only rate only if its total CPU per file (workers + main +\n"
+        "PostgreSQL) stays under 2x parse-only's and both cores stay busy: compare the CPU line's first ratio with 2."
     )
     if parse_bad or step_bad:
         print(f"note: {parse_bad} file(s) did not load in the parse-only pass, {step_bad} in the parse step")

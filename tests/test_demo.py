@@ -10,7 +10,8 @@ from django.utils import timezone
 from articles.demo import demo_shift, shift_demo_to_present
 from articles.ingest.batch import find_item_files
 from articles.ingest.parser import parse_file
-from articles.models import Article, RelatedLink, url_identity_hash
+from articles.models import Article, RelatedLink
+from articles.stories.identity import url_identity_hash
 from tests.conftest import REPO
 from tests.factories import run_command
 

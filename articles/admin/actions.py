@@ -8,7 +8,8 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from articles import services
-from articles.models import INT_MAX, INT_MIN, Article, Story, Topic
+from articles.limits import INT_MAX, INT_MIN
+from articles.models import Article, Story, Topic
 from articles.stories import services as story_services
 
 MAX_LISTED = 10  # skipped titles named in a message; the rest are counted

@@ -9,8 +9,9 @@ from django.utils.html import format_html
 from articles.admin.display import moment, thumbnail
 from articles.ingest.fields import Invalid
 from articles.ingest.fields import url as normalise_url
-from articles.models import Image, RelatedLink, url_identity_hash
+from articles.models import Image, RelatedLink
 from articles.paginator import EstimatedCountPaginator
+from articles.stories.identity import url_identity_hash
 
 CACHE_STATE_FIELDS = (
     "status", "failure_reason", "attempts", "next_attempt_at", "fetched_at", "content_sha256", "format", "renditions",

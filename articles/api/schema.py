@@ -5,7 +5,7 @@ from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, inline_seri
 from rest_framework import serializers
 
 from articles.filters import API_PARAMETERS, PERIOD_CHOICES, ArticleFilter
-from articles.models import INT_MAX, INT_MIN
+from articles.limits import INT_MAX, INT_MIN
 
 # Query values are form fields underneath: never empty (that would be "any" on a page, an error here), no NUL.
 TEXT = {"type": "string", "minLength": 1, "pattern": "^[^\\x00]*$"}

@@ -31,7 +31,8 @@ from articles.images import ledger
 from articles.images.fetch import FetchError, FetchPolicy, fetch
 from articles.images.renditions import StoredImage, store_image
 from articles.images.verify import ImageRejected, verify_image
-from articles.models import Image, url_identity_hash
+from articles.models import Image
+from articles.stories.identity import url_identity_hash
 
 logger = logging.getLogger(__name__)
 

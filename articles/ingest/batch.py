@@ -2,7 +2,7 @@
 
 import os
 from collections import Counter
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
 from dataclasses import dataclass, field
@@ -11,14 +11,16 @@ from multiprocessing import get_context
 from pathlib import Path
 
 from django.db import transaction
+from django.utils import timezone
 
 from articles.cache import bump_public_version
 from articles.ingest import workers
-from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, write_results
+from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, supersede, write_results
 from articles.ingest.parser import content_hash
-from articles.ingest.records import ParseResult, Problem
+from articles.ingest.prepared import PreparedItem
+from articles.ingest.records import Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
-from articles.models import Article
+from articles.models import Article, SupersededFile
 from articles.topics.selectors import current_matcher
 
 CHUNK_SIZE = 500  # files per transaction: big enough for bulk queries, small enough to bound memory
@@ -34,19 +36,35 @@ class BatchSummary:
         return 1 if self.counts[FAILED] else 0
 
 
-def find_item_files(paths: list[str | Path]) -> list[str]:
+class ItemFiles:
+    """The item files under some paths, in a stable order, walked anew on each iteration rather than held: a
+    million paths in a list take about 190 MB, more than the rest of an import."""
+
+    def __init__(self, roots: list[Path]):
+        self.roots = roots
+        self.count = sum(1 for _ in self)
+
+    def __iter__(self) -> Iterator[str]:
+        for root in self.roots:
+            if root.is_dir():
+                yield from _walk(root)
+            else:
+                yield str(root)
+
+    def __len__(self) -> int:
+        return self.count
+
+
+def find_item_files(paths: list[str | Path]) -> ItemFiles:
     """Files as given, plus `*.md` under directories (recursively, symlinks skipped), in a stable order."""
-    found: list[str] = []
+    roots = []
     for path in map(Path, paths):
         # Absolute paths: the stored source path must not depend on the directory the command ran from.
         path = path.absolute()
-        if path.is_dir():
-            found.extend(_walk(path))
-        elif path.exists():
-            found.append(str(path))
-        else:
+        if not path.exists():
             raise FileNotFoundError(f"{path}: no such file or directory")
-    return found
+        roots.append(path)
+    return ItemFiles(roots)
 
 
 def _walk(root: Path) -> Iterator[str]:
@@ -71,7 +89,7 @@ def _read(path: str) -> tuple[str, bytes | None, str]:
 
 
 def import_batch(
-    files: list[str],
+    files: Collection[str],
     *,
     trust_published: bool = False,
     dry_run: bool = False,
@@ -103,16 +121,20 @@ def import_batch(
     return summary
 
 
-def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, auto_topics: bool, report) -> None:
+def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int, auto_topics: bool, report) -> None:
     # Workers pay off only when parsing one chunk can overlap with writing another, and they are started
     # on the first chunk that needs parsing: a re-import with nothing to parse never spawns any. The topic
     # matcher is built then too, once for the whole import.
     use_pool = jobs > 1 and len(files) > CHUNK_SIZE
     pool = matcher = None
-    pending: list[Future] | list[ParseResult] | None = None
-    try:
-        for chunk in batched(files, CHUNK_SIZE):
-            to_parse = _unchanged_filter(chunk, trust_published, report)
+    started = timezone.now()
+    skipped: dict[str, str] = {}  # superseded duplicates skipped unparsed -> the winner's path, reported at the end
+
+    def run(chunks) -> None:
+        nonlocal pool, matcher
+        pending: list[Future] | list[PreparedItem] | None = None
+        for chunk in chunks:
+            to_parse = _unchanged_filter(chunk, trust_published, report, skipped)
             if auto_topics and to_parse and matcher is None:
                 matcher = current_matcher()
             if use_pool and to_parse and pool is None:
@@ -130,17 +152,42 @@ def _run(files: list[str], trust_published: bool, base_url: str, jobs: int, auto
             pending = parsing
         if pending is not None:
             _load(pending, trust_published, report)
+
+    try:
+        run(batched(files, CHUNK_SIZE))
+        # A superseded duplicate was skipped by the rank its winner had then; a winner whose file changed in a
+        # later chunk may have lost that rank. Those files are imported now, as they would have been.
+        outranked = _outranked_duplicates(since=started) if skipped else set()
+        late = [path for path in skipped if path in outranked]
+        for path in late:
+            del skipped[path]
+        if late:
+            run(batched(late, CHUNK_SIZE))
+        for path, winner in skipped.items():
+            outcome = FileOutcome(path, UNCHANGED)
+            supersede(outcome, winner)
+            report(outcome)
     finally:
         if pool:
             pool.shutdown(cancel_futures=True)
 
 
-def _unchanged_filter(chunk, trust_published: bool, report) -> list[tuple[str, bytes]]:
-    """Drop files whose exact bytes are already imported: no parsing, no writes."""
+def _outranked_duplicates(*, since) -> set[str]:
+    """Files recorded as superseded by an article that this import changed, which now outrank it."""
+    rows = SupersededFile.objects.filter(article__last_imported_at__gte=since).values_list(
+        "path", "published_at", "article__published_at", "article__source_path"
+    )
+    return {path for path, published_at, *winner in rows.iterator() if (published_at, path) > tuple(winner)}
+
+
+def _unchanged_filter(chunk, trust_published: bool, report, skipped: dict[str, str]) -> list[tuple[str, bytes]]:
+    """Drop files whose exact bytes are already imported, or known to lose to the file imported for their
+    identity (superseded duplicates, added to `skipped`): no parsing, no writes."""
     read = [
         (path, data, error, content_hash(data) if data is not None else "") for path, data, error in map(_read, chunk)
     ]
-    known = Article.objects.filter(content_hash__in={digest for *_, digest in read if digest})
+    digests = {digest for *_, digest in read if digest}
+    known = Article.objects.filter(content_hash__in=digests)
     if trust_published:
         # Applying the files' flags may change an article even when its file did not.
         known = [
@@ -151,15 +198,33 @@ def _unchanged_filter(chunk, trust_published: bool, report) -> list[tuple[str, b
     else:
         known = known.values_list("content_hash", flat=True)
     known = set(known)
+    losers = _superseded(digests - known)
     to_parse = []
     for path, data, error, digest in read:
         if data is None:
             report(FileOutcome(path, FAILED, [str(Problem(path, "file", error))]))
         elif digest in known:
             report(FileOutcome(path, UNCHANGED))
+        elif (winner := losers.get((digest, path))) is not None:
+            skipped[path] = winner
         else:
             to_parse.append((path, data))
     return to_parse
+
+
+def _superseded(digests: set[str]) -> dict[tuple[str, str], str]:
+    """(hash, path) -> the winning file's path, for files recorded as superseded duplicates whose article's own
+    file still outranks them (the winner's file may have changed its date since)."""
+    if not digests:
+        return {}
+    rows = SupersededFile.objects.filter(content_hash__in=digests).values_list(
+        "content_hash", "path", "published_at", "article__published_at", "article__source_path"
+    )
+    return {
+        (digest, path): winner_path
+        for digest, path, published_at, winner_published_at, winner_path in rows
+        if (winner_published_at, winner_path) > (published_at, path)
+    }
 
 
 def _load(parsing, trust_published: bool, report) -> None:

@@ -23,7 +23,7 @@ from django.db.models import (
     When,
 )
 
-from articles.ingest.records import ItemRecord
+from articles.ingest.prepared import ARTICLE_VALUES, PreparedItem
 from articles.models import Image, RelatedLink
 from providers.models import Provider
 
@@ -50,6 +50,7 @@ LABELS = {
     "related": "related coverage",
 }
 
+_POSITION = {name: i for i, name in enumerate(ARTICLE_VALUES)}
 _REVIEWED = Q(reviewed_at__isnull=False)
 _FIELD_TYPES = {"published_at": DateTimeField(), "heat": IntegerField(), "source_published": BooleanField()}
 
@@ -76,18 +77,18 @@ def _plain(value):
     return value.isoformat() if isinstance(value, datetime) else value
 
 
-def changed_fields(row: dict, record: ItemRecord, *, quality_locked: bool) -> dict[str, list]:
-    """{field: [old, new]} for each upstream field whose value the record changes; `row` holds OLD_VALUES.
+def changed_fields(row: dict, item: PreparedItem, *, quality_locked: bool) -> dict[str, list]:
+    """{field: [old, new]} for each upstream field whose value the item changes; `row` holds OLD_VALUES.
 
     The upstream quality is only known while no editor set one (then the stored value is upstream's).
     """
-    new = {name: getattr(record, name) for name in COLUMNS if name != "source_published"}
-    new["source_published"] = record.published
-    new["provider"] = record.provider.name if record.provider else None
-    new["lead_image"] = record.images[0].url if record.images else None
-    new["related"] = len(record.related)
+    new = {name: item.article[_POSITION[name]] for name in COLUMNS}
+    domain = item.article[_POSITION["provider"]]
+    new["provider"] = next((name for d, name, *_ in item.providers if d == domain), None) if domain else None
+    new["lead_image"] = item.images[0][0] if item.images else None  # image values begin with the URL
+    new["related"] = len(item.related)
     old = {name: row[f"old_{name}"] for name in (*COLUMNS, "provider", "lead_image")}
     old["related"] = row["old_related"] or 0
     if not quality_locked:
-        new["quality"], old["quality"] = record.quality, row["quality"]
+        new["quality"], old["quality"] = item.quality, row["quality"]
     return {name: [_plain(old[name]), _plain(value)] for name, value in new.items() if old[name] != value}

@@ -9,7 +9,7 @@ import re
 from datetime import UTC, date, datetime, time, timedelta
 from urllib.parse import urljoin, urlsplit
 
-from articles.models import INT_MAX, INT_MIN, URL_MAX_LENGTH
+from articles.limits import INT_MAX, INT_MIN, URL_MAX_LENGTH
 
 # Unicode controls other than tab/newline, plus lone surrogates (PostgreSQL rejects both).
 CONTROL_CHARS = re.compile(r"[\x00-\x08\x0b-\x1f\x7f-\x9f\ud800-\udfff]")

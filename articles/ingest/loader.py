@@ -4,8 +4,17 @@ A batch is processed in chunks; each chunk is one transaction, so an interrupted
 import leaves whole items or nothing, and a re-run picks up where it stopped.
 Should the bulk write of a chunk fail, the chunk is retried file by file so that
 one bad file cannot take the good ones with it.
+
+Several imports may write at once (several machines, one PostgreSQL). The articles a chunk may change are
+locked when it reads them, in id order, so it decides on their current state and editors' decisions made
+meanwhile are never overwritten; new rows are written in identity order. A chunk that loses a race anyway
+(a deadlock, an identity another import inserted first, a story another import merged away) is written again
+from the start, as the other import left the database, before any file could be reported as failed.
 """
 
+import logging
+import random
+import time
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -16,31 +25,29 @@ from django.utils import timezone
 from django.utils.text import slugify
 
 from articles.ingest import changes
-from articles.ingest.records import ImageRecord, ItemRecord, ParseResult, ProviderRecord
+from articles.ingest.prepared import ARTICLE_VALUES, PreparedItem, prepare
+from articles.ingest.records import ParseResult
 from articles.ingest.rows import insert_rows, update_rows
-from articles.models import (
-    TERM_MAX_LENGTH,
-    Article,
-    ArticleTopic,
-    Image,
-    RelatedLink,
-    Topic,
-    UpstreamChange,
-    url_identity_hash,
-)
+from articles.limits import TERM_MAX_LENGTH
+from articles.models import Article, ArticleTopic, Image, RelatedLink, SupersededFile, Topic, UpstreamChange
 from articles.stories import clustering
-from articles.stories.identity import identity_hash
 from providers.models import Provider
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
 
-# What an import writes on every change of the file: the upstream fields, then the editorial pair
-# (which an update keeps as they are when an editor locked them, or without --trust-published).
+# What a concurrent writer can cause, and a fresh attempt cures: deadlock, serialization failure, unique and
+# foreign-key violations (an identity inserted, a story merged away by another import since this chunk read).
+RACES = {"40P01": "deadlock", "40001": "serialization failure", "23505": "unique violation", "23503": "foreign key"}
+ATTEMPTS = 4
+logger = logging.getLogger("articles.imports")
+
+# What an import writes on every change of the file: the upstream fields (as the worker prepared them), then
+# the editorial pair (which an update keeps as they are when an editor locked them, or without --trust-published).
 ARTICLE_COLUMNS = [
-    "web_url", "slug", "title", "excerpt", "category", "type", "published_at", "original_url", "amp_url",
-    "cdn_amp_url", "heat", "provider_id", "secured", "extra", "source_published",
+    *(name + "_id" if name == "provider" else name for name in ARTICLE_VALUES),
     "source_path", "content_hash", "last_imported_at", "quality", "published", "story_id",
 ]  # fmt: skip
+PROVIDER = ARTICLE_VALUES.index("provider")
 QUALITY, PUBLISHED = ARTICLE_COLUMNS.index("quality"), ARTICLE_COLUMNS.index("published")
 NEW_ARTICLE_COLUMNS = [*ARTICLE_COLUMNS, "web_url_hash", "first_imported_at", "editor_locked"]
 # What changed in articles an editor had reviewed (articles/ingest/changes.py).
@@ -56,28 +63,11 @@ class FileOutcome:
     article_id: int | None = None
 
 
-@dataclass(slots=True)
-class _Item:
-    """A parsed record on its way to the database."""
-
-    result: ParseResult
-    key: str
-    record: ItemRecord = field(init=False)
-
-    def __post_init__(self):
-        self.record = self.result.record
-
-    @property
-    def rank(self) -> tuple[datetime, str]:
-        # Several files with one identity: the newest story wins, then the later path.
-        return (self.record.published_at, self.result.path)
-
-
 def write_results(
-    results: Iterable[ParseResult], *, trust_published: bool = False, dry_run: bool = False
+    results: Iterable[PreparedItem | ParseResult], *, trust_published: bool = False, dry_run: bool = False
 ) -> list[FileOutcome]:
-    """Load one chunk of parse results; returns one outcome per file, in input order."""
-    results = list(results)
+    """Load one chunk of prepared items (or parse results); returns one outcome per file, in input order."""
+    results = [r if isinstance(r, PreparedItem) else prepare(r) for r in results]
     try:
         return _write_atomically(results, trust_published, dry_run)
     except DatabaseError as exc:
@@ -93,67 +83,88 @@ def write_results(
     return outcomes
 
 
-def _write_atomically(results: list[ParseResult], trust_published: bool, dry_run: bool) -> list[FileOutcome]:
-    with transaction.atomic():
-        outcomes = _write(results, trust_published)
-        if dry_run:
-            transaction.set_rollback(True)
-    return outcomes
+def _write_atomically(results: list[PreparedItem], trust_published: bool, dry_run: bool) -> list[FileOutcome]:
+    """One transaction (a savepoint in a dry run), attempted again when it lost a race with another writer."""
+    attempt = 1
+    while True:
+        try:
+            with transaction.atomic():
+                outcomes = _write(results, trust_published)
+                if dry_run:
+                    transaction.set_rollback(True)
+            return outcomes
+        except DatabaseError as exc:
+            race = RACES.get(getattr(exc.__cause__, "sqlstate", None))
+            if race is None or attempt == ATTEMPTS:
+                raise
+            fields = {"race": race, "files": len(results), "attempt": attempt, "first": results[0].path}
+            logger.warning("import chunk retried", extra={"fields": fields})
+            time.sleep(random.uniform(0, 0.05 * attempt))  # a little jitter, so that two writers part ways
+            attempt += 1
 
 
-def _database_failure(result: ParseResult, exc: DatabaseError) -> FileOutcome:
+def _database_failure(result: PreparedItem, exc: DatabaseError) -> FileOutcome:
     message = f"{result.path}: database: {str(exc).strip().splitlines()[0]}"
-    return FileOutcome(result.path, FAILED, [message], [str(w) for w in result.warnings])
+    return FileOutcome(result.path, FAILED, [message], list(result.warnings))
 
 
-def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcome]:
+def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome]:
     outcomes: dict[str, FileOutcome] = {}
-    winners: dict[str, _Item] = {}
-    for result in results:
-        warnings = [str(w) for w in result.warnings]
-        if not result.ok:
-            outcomes[result.path] = FileOutcome(result.path, FAILED, [str(e) for e in result.errors], warnings)
+    winners: dict[str, PreparedItem] = {}
+    superseded: list[tuple[str, str, datetime, str]] = []  # (content hash, identity, published_at, path) of losers
+    for item in items:
+        if not item.ok:
+            outcomes[item.path] = FileOutcome(item.path, FAILED, list(item.errors), list(item.warnings))
             continue
-        outcomes[result.path] = FileOutcome(result.path, UNCHANGED, [], warnings)
-        item = _Item(result, identity_hash(result.record.web_url))
+        outcomes[item.path] = FileOutcome(item.path, UNCHANGED, [], list(item.warnings))
         other = winners.get(item.key)
         if other is None or item.rank > other.rank:
             winners[item.key] = item
             if other is not None:
-                _supersede(outcomes[other.result.path], item.result.path)
+                supersede(outcomes[other.path], item.path)
+                superseded.append(_loser(other))
         else:
-            _supersede(outcomes[result.path], other.result.path)
+            supersede(outcomes[item.path], other.path)
+            superseded.append(_loser(item))
 
+    # Locked in id order: another import or an editor changing these rows waits for this chunk, and this chunk
+    # for them, so each decides on what the other wrote (no lost update, no deadlock between two imports).
+    stored = Article.objects.select_for_update().filter(web_url_hash__in=winners).order_by("id")
     existing = {
         row["web_url_hash"]: row
-        for row in Article.objects.filter(web_url_hash__in=winners).annotate(**changes.OLD_VALUES).values(
+        for row in stored.annotate(**changes.OLD_VALUES).values(
             "id", "web_url_hash", "content_hash", "source_path", "published_at", "quality", "published",
             "editor_locked", "story_id", "reviewed_at", *changes.OLD_VALUES,
         )
     }  # fmt: skip
     creates, updates = [], []
-    for key, item in winners.items():
+    for key, item in sorted(winners.items()):  # new rows in identity order: two imports never wait on each other
         row = existing.get(key)
-        outcome = outcomes[item.result.path]
+        outcome = outcomes[item.path]
         if row is None:
             creates.append(item)
             outcome.status = CREATED
-        elif row["source_path"] != item.result.path and (row["published_at"], row["source_path"]) > item.rank:
-            _supersede(outcome, row["source_path"])
-        elif row["content_hash"] == item.result.content_hash and not (
-            trust_published and "published" not in row["editor_locked"] and row["published"] != item.record.published
+        elif row["source_path"] != item.path and (row["published_at"], row["source_path"]) > item.rank:
+            supersede(outcome, row["source_path"])
+            superseded.append(_loser(item))
+        elif row["content_hash"] == item.content_hash and not (
+            trust_published and "published" not in row["editor_locked"] and row["published"] != item.source_published
         ):
             outcome.article_id = row["id"]
         else:
             updates.append((item, row))
             outcome.status = UPDATED
+            if row["source_path"] != item.path:
+                # The article's previous file now loses to this one: known too, before the next import reads it.
+                superseded.append((row["content_hash"], key, row["published_at"], row["source_path"]))
     if not creates and not updates:
+        _remember_superseded(superseded, {key: row["id"] for key, row in existing.items()})
         return list(outcomes.values())
 
     now = timezone.now()
     written = creates + [item for item, _ in updates]
-    providers = _provider_ids([item.record for item in written])
-    topics = _topic_ids({name for item in written for name in item.record.topics})
+    providers = _provider_ids(written)
+    topics = _topic_ids({name for item in written for name in item.topics})
     stories = _plan_stories(creates, updates)
 
     new_rows = [(*_article_row(item, providers, trust_published, now, stories), item.key, now, []) for item in creates]
@@ -171,7 +182,7 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
             topics_locked.add(row["id"])
         changed.append((row["id"], *values))
         if row["reviewed_at"] is not None:
-            fields = changes.changed_fields(row, item.record, quality_locked="quality" in locked)
+            fields = changes.changed_fields(row, item, quality_locked="quality" in locked)
             if fields:
                 upstream_changes.append((row["id"], now, fields))
     if changed:
@@ -189,16 +200,39 @@ def _write(results: list[ParseResult], trust_published: bool) -> list[FileOutcom
     _write_children(list(zip(written_ids, written, strict=True)), topics_locked, providers, topics)
     clustering.finish_chunk(stories, {item.key: pk for pk, item in zip(written_ids, written, strict=True)})
     for article_id, item in zip(written_ids, written, strict=True):
-        outcomes[item.result.path].article_id = article_id
+        outcomes[item.path].article_id = article_id
+    article_ids = {key: row["id"] for key, row in existing.items()}
+    article_ids.update((item.key, pk) for pk, item in zip(new_ids, creates, strict=True))
+    _remember_superseded(superseded, article_ids)
     return list(outcomes.values())
 
 
-def _supersede(outcome: FileOutcome, winner_path: str) -> None:
+def supersede(outcome: FileOutcome, winner_path: str) -> None:
     outcome.status = DUPLICATE
     outcome.warnings.append(f"{outcome.path}: webUrl: same identity as {winner_path}, which takes precedence")
 
 
-def _plan_stories(creates: list[_Item], updates: list[tuple[_Item, dict]]) -> clustering.Plan:
+def _loser(item: PreparedItem) -> tuple[str, str, datetime, str]:
+    return (item.content_hash, item.key, item.published_at, item.path)
+
+
+def _remember_superseded(superseded: list[tuple[str, str, datetime, str]], article_ids: dict[str, int]) -> None:
+    """Keep the hashes of files that lost to another file of their identity: an unchanged re-import then skips
+    them before parsing (batch._unchanged_filter), as it skips the winners."""
+    if superseded:
+        rows = {
+            digest: SupersededFile(content_hash=digest, article_id=article_ids[key], published_at=when, path=path)
+            for digest, key, when, path in superseded
+        }
+        SupersededFile.objects.bulk_create(
+            [rows[h] for h in sorted(rows)],  # in hash order, so that concurrent imports never deadlock here
+            update_conflicts=True,
+            unique_fields=["content_hash"],
+            update_fields=["article", "published_at", "path"],
+        )
+
+
+def _plan_stories(creates: list[PreparedItem], updates: list[tuple[PreparedItem, dict]]) -> clustering.Plan:
     """The story of each written item (articles.stories.clustering), decided before its row is written."""
     chunk = [_chunk_article(item) for item in creates]
     for item, row in updates:
@@ -214,34 +248,24 @@ def _plan_stories(creates: list[_Item], updates: list[tuple[_Item, dict]]) -> cl
     return clustering.plan_chunk(chunk)
 
 
-def _chunk_article(item: _Item, **known) -> clustering.ChunkArticle:
-    r = item.record
+def _chunk_article(item: PreparedItem, **known) -> clustering.ChunkArticle:
     return clustering.ChunkArticle(
-        key=item.key,
-        published_at=r.published_at,
-        units=r.story_units,
-        related=[identity_hash(rel.web_url) for rel in r.related],
-        **known,
+        key=item.key, published_at=item.published_at, units=item.units, related=item.related_keys, **known
     )
 
 
 def _article_row(
-    item: _Item, providers: dict[str, int], trust_published: bool, now: datetime, stories: clustering.Plan
+    item: PreparedItem, providers: dict[str, int], trust_published: bool, now: datetime, stories: clustering.Plan
 ) -> list:
     """The values of ARTICLE_COLUMNS for one item, in that order."""
-    r = item.record
-    provider_id = providers[r.provider.domain] if r.provider else None
-    return [
-        r.web_url, _slug(r.title, item.key), r.title, r.excerpt, r.category, r.type, r.published_at,
-        r.original_url, r.amp_url, r.cdn_amp_url, r.heat, provider_id, r.secured, r.extra, r.published,
-        item.result.path, item.result.content_hash, now, r.quality, bool(trust_published and r.published),
+    values = list(item.article)
+    if values[PROVIDER] is not None:
+        values[PROVIDER] = providers[values[PROVIDER]]
+    values += [
+        item.path, item.content_hash, now, item.quality, bool(trust_published and item.source_published),
         stories.story_for[item.key],
     ]  # fmt: skip
-
-
-def _slug(title: str, key: str) -> str:
-    # The identity hash keeps slugs unique and stable; titles alone repeat across outlets.
-    return f"{slugify(title)[:80].strip('-') or 'story'}-{key[:10]}"
+    return values
 
 
 LINK_COLUMNS = [
@@ -257,23 +281,17 @@ IMAGE_COLUMNS = [
 
 
 def _write_children(
-    pairs: list[tuple[int, _Item]], topics_locked: set[int], providers: dict[str, int], topics: dict[str, int]
+    pairs: list[tuple[int, PreparedItem]], topics_locked: set[int], providers: dict[str, int], topics: dict[str, int]
 ) -> None:
     links, link_images, images = [], [], []
     for article_id, item in pairs:
-        r = item.record
-        images += _image_rows(r.images, article_id=article_id)
-        for position, rel in enumerate(r.related):
-            links.append((
-                article_id, position, rel.web_url, identity_hash(rel.web_url), rel.title, rel.excerpt,
-                rel.published_at, rel.original_url, rel.amp_url, rel.cdn_amp_url, rel.category, rel.type,
-                rel.quality, rel.heat,
-                providers[rel.provider.domain] if rel.provider else None, rel.extra,
-            ))  # fmt: skip
-            link_images.append(rel.images)
+        images += _image_rows(item.images, article_id=article_id)
+        for *values, provider, extra, link_image_values in item.related:
+            links.append((article_id, *values, providers[provider] if provider else None, extra))
+            link_images.append(link_image_values)
     link_ids = insert_rows(RelatedLink, LINK_COLUMNS, links, with_ids=True)
-    for link_id, records in zip(link_ids, link_images, strict=True):
-        images += _image_rows(records, related_link_id=link_id)
+    for link_id, values in zip(link_ids, link_images, strict=True):
+        images += _image_rows(values, related_link_id=link_id)
     insert_rows(Image, IMAGE_COLUMNS, images)
     insert_rows(ArticleTopic, TOPIC_LINK_COLUMNS, _topic_link_rows(pairs, topics_locked, topics))
 
@@ -283,10 +301,12 @@ TOPIC_LINK_COLUMNS = ["article_id", "topic_id", "source", "term"]
 FILE_SOURCE, AUTO_SOURCE = ArticleTopic.Source.FILE.value, ArticleTopic.Source.AUTO.value
 
 
-def _topic_link_rows(pairs: list[tuple[int, _Item]], topics_locked: set[int], topics: dict[str, int]) -> list[tuple]:
+def _topic_link_rows(
+    pairs: list[tuple[int, PreparedItem]], topics_locked: set[int], topics: dict[str, int]
+) -> list[tuple]:
     """Each article's topics with their source: the file's own, then the matcher's for the topics the file does
     not name. Articles whose topics an editor locked get none: their links stay as the editor left them."""
-    matched = {topic for _, item in pairs for topic, _ in item.record.auto_topics}
+    matched = {topic for _, item in pairs for topic, _ in item.auto_topics}
     # The matcher was built when the import started: a topic deleted since then is skipped, not a failed chunk.
     existing = set(Topic.objects.filter(id__in=matched).values_list("id", flat=True)) if matched else set()
     rows = []
@@ -294,9 +314,8 @@ def _topic_link_rows(pairs: list[tuple[int, _Item]], topics_locked: set[int], to
         if article_id in topics_locked:
             continue
         linked = set()
-        record = item.record
-        file_topics = [(topics[name.casefold()], FILE_SOURCE, "") for name in record.topics]
-        auto_topics = [(t, AUTO_SOURCE, term[:TERM_MAX_LENGTH]) for t, term in record.auto_topics if t in existing]
+        file_topics = [(topics[name.casefold()], FILE_SOURCE, "") for name in item.topics]
+        auto_topics = [(t, AUTO_SOURCE, term[:TERM_MAX_LENGTH]) for t, term in item.auto_topics if t in existing]
         for topic, source, term in file_topics + auto_topics:
             if topic not in linked:
                 linked.add(topic)
@@ -304,23 +323,20 @@ def _topic_link_rows(pairs: list[tuple[int, _Item]], topics_locked: set[int], to
     return rows
 
 
-def _image_rows(records: list[ImageRecord], *, article_id=None, related_link_id=None, provider_id=None) -> list:
-    return [
-        (
-            r.url, url_identity_hash(r.url), i, r.width, r.height, r.title, r.is_cached, r.extra, article_id,
-            related_link_id, provider_id, "", Image.Status.PENDING, "", 0, {}, "", "",
-        )
-        for i, r in enumerate(records)
-    ]  # fmt: skip
+def _image_rows(values: tuple, *, article_id=None, related_link_id=None, provider_id=None) -> list:
+    # Owners, then the cache state (COPY does not apply Django's defaults).
+    owners = (article_id, related_link_id, provider_id, "", Image.Status.PENDING, "", 0, {}, "", "")
+    return [(*v, *owners) for v in values]
 
 
-def _provider_ids(records: list[ItemRecord]) -> dict[str, int]:
+def _provider_ids(items: list[PreparedItem]) -> dict[str, int]:
     """Domain -> id, creating providers (with their logos) that the database does not know yet."""
-    seen: dict[str, ProviderRecord] = {}
-    for r in records:
-        for p in [r.provider, *(rel.provider for rel in r.related)]:
-            if p is not None and (p.domain not in seen or (p.images and not seen[p.domain].images)):
-                seen[p.domain] = p
+    seen: dict[str, tuple] = {}
+    for item in items:
+        for p in item.providers:
+            # One outlet named twice: the mention with logos describes it.
+            if p[0] not in seen or (p[3] and not seen[p[0]][3]):
+                seen[p[0]] = p
     ids = dict(Provider.objects.filter(domain__in=seen).values_list("domain", "id"))
     if len(ids) < len(seen):
         # An editor merged some outlets: their domains stay with the provider they were merged into.
@@ -329,16 +345,17 @@ def _provider_ids(records: list[ItemRecord]) -> dict[str, int]:
     if missing:
         # A provider's name is set once, here or by import_taxonomy; editors own it afterwards.
         Provider.objects.bulk_create(
-            [Provider(domain=p.domain, name=p.name, extra=p.extra) for p in missing], ignore_conflicts=True
+            [Provider(domain=domain, name=name, extra=extra) for domain, name, extra, _ in missing],
+            ignore_conflicts=True,
         )
-        created = dict(Provider.objects.filter(domain__in=[p.domain for p in missing]).values_list("domain", "id"))
+        created = dict(Provider.objects.filter(domain__in=[p[0] for p in missing]).values_list("domain", "id"))
         ids.update(created)
         has_logo = set(Image.objects.filter(provider_id__in=created.values()).values_list("provider_id", flat=True))
         logos = [
             row
-            for p in missing
-            if ids[p.domain] not in has_logo
-            for row in _image_rows(p.images, provider_id=ids[p.domain])
+            for domain, _, _, logos in missing
+            if ids[domain] not in has_logo
+            for row in _image_rows(logos, provider_id=ids[domain])
         ]
         insert_rows(Image, IMAGE_COLUMNS, logos)
     return ids

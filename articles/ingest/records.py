@@ -70,8 +70,6 @@ class ItemRecord:
     related: list[RelatedRecord] = field(default_factory=list)
     secured: str = ""
     extra: dict = field(default_factory=dict)
-    # Set after parsing, in the same process, by the topic matcher (articles.topics): (topic id, matched term).
-    auto_topics: list[tuple[int, str]] = field(default_factory=list)
     # Story clustering's text units (articles.stories.similarity.Unit), computed in the parser's worker.
     story_units: tuple = ()
 

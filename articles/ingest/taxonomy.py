@@ -10,7 +10,8 @@ from django.db.models.functions import Lower
 from articles.ingest import fields as f
 from articles.ingest.loader import ensure_topic
 from articles.ingest.yamlsafe import FrontMatterError, decode, load_mapping, split_front_matter
-from articles.models import Image, Topic, url_identity_hash
+from articles.models import Image, Topic
+from articles.stories.identity import url_identity_hash
 from providers.models import Provider
 
 _DOCUMENT_END = re.compile(r"^(?:---|\.\.\.)[ \t]*$", re.MULTILINE)

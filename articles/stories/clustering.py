@@ -418,7 +418,12 @@ def finish_chunk(plan: Plan, article_ids: dict[str, int], *, count_terms: bool =
             for pk, key in sorted(plan.singletons.items())
         ],
     )
-    refresh_stories(plan.touched - plan.singletons.keys())
+    touched = sorted(plan.touched - plan.singletons.keys())
+    # Another import may be adding to these stories too: locked in id order, so that the refresh counts what that
+    # import committed meanwhile (a statement's snapshot would not) and two imports never deadlock here.
+    for batch in batches(touched):
+        list(Story.objects.select_for_update().filter(**among("id", batch)).order_by("id").values_list("id"))
+    refresh_stories(touched)
 
 
 def add_term_counts(counts: dict[int, int]) -> None:

@@ -46,3 +46,9 @@ def _is_tracker(part: str, medium: bool) -> bool:
 def identity_hash(url: str) -> str:
     """The key an article is stored and found under (URLs are too long for a plain unique B-tree index)."""
     return hashlib.sha256(web_identity(url).encode()).hexdigest()
+
+
+def url_identity_hash(url: str) -> str:
+    """Stable key for a URL string as given (image cache keys). Articles and related links are keyed by their
+    identity without trackers instead (`identity_hash`)."""
+    return hashlib.sha256(url.encode()).hexdigest()

@@ -7,7 +7,8 @@ from django.db import transaction
 
 from articles.cache import bump_public_version
 from articles.ingest.rows import insert_rows
-from articles.models import TERM_MAX_LENGTH, Article, ArticleTopic, Topic
+from articles.limits import TERM_MAX_LENGTH
+from articles.models import Article, ArticleTopic, Topic
 from articles.topics.matcher import TopicMatcher
 
 CHUNK_SIZE = 1000  # articles per transaction: a bounded memory and lock footprint whatever the table size

@@ -8,7 +8,8 @@ import pytest
 from django.contrib.auth.models import Group, Permission, User
 from django.utils import timezone
 
-from articles.models import Article, Image, RelatedLink, Topic, url_identity_hash
+from articles.models import Article, Image, RelatedLink, Topic
+from articles.stories.identity import url_identity_hash
 from providers.models import Provider
 
 ROLES = importlib.import_module("articles.migrations.0004_roles").ROLES

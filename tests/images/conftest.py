@@ -1,6 +1,7 @@
 import pytest
 
-from articles.models import Image, url_identity_hash
+from articles.models import Image
+from articles.stories.identity import url_identity_hash
 from providers.models import Provider
 from tests.images.server import ImageServer
 

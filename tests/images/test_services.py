@@ -9,7 +9,8 @@ from django.utils import timezone
 
 from articles.images import services
 from articles.images.services import cache_images, retry_delay
-from articles.models import Image, url_identity_hash
+from articles.models import Image
+from articles.stories.identity import url_identity_hash
 from tests.images import samples
 
 pytestmark = pytest.mark.django_db

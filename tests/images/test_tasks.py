@@ -10,7 +10,8 @@ from django.utils import timezone
 from django_tasks_db.models import DBTaskResult
 
 from articles.images.tasks import BATCH_SIZE, plan_image_caching
-from articles.models import Image, url_identity_hash
+from articles.models import Image
+from articles.stories.identity import url_identity_hash
 from tests.factories import item_data, write_items
 from tests.images import samples
 

@@ -6,7 +6,7 @@ from datetime import UTC, date, datetime, timedelta, timezone
 import pytest
 
 from articles.ingest import fields as f
-from articles.models import INT_MAX, INT_MIN, URL_MAX_LENGTH
+from articles.limits import INT_MAX, INT_MIN, URL_MAX_LENGTH
 
 NOW = datetime(2024, 1, 1, 12, 0, tzinfo=UTC)
 

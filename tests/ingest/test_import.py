@@ -17,12 +17,14 @@ from django.core.management.base import CommandError
 from django.db import connection
 
 from articles import services
-from articles.ingest import batch
+from articles.ingest import batch, workers
 from articles.ingest.batch import import_batch
-from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED, FileOutcome, _slug
+from articles.ingest.loader import CREATED, DUPLICATE, FAILED, UNCHANGED, UPDATED, FileOutcome
 from articles.ingest.parser import parse_file
+from articles.ingest.prepared import slug
 from articles.ingest.rows import insert_rows
-from articles.models import Article, Image, ImportRun, RelatedLink, Topic, url_identity_hash
+from articles.models import Article, Image, ImportRun, RelatedLink, Topic
+from articles.stories.identity import url_identity_hash
 from providers.models import Provider
 from tests.factories import (
     article_snapshot,
@@ -345,6 +347,76 @@ def test_duplicates_in_one_batch_newest_wins_whatever_the_order_or_chunking(tmp_
     for s in snapshots:
         assert s == snapshots[0]
     assert snapshots[0][url]["topics"] == ["AI", "Robotics"]
+
+
+@pytest.fixture
+def parsed_paths(monkeypatch) -> list[str]:
+    """The paths the importer parses (in-process, --jobs 1), in order."""
+    paths = []
+    parse = workers.parse_bytes
+
+    def recording(data: bytes, path: str, base_url: str = ""):
+        paths.append(path)
+        return parse(data, path, base_url)
+
+    monkeypatch.setattr(workers, "parse_bytes", recording)  # the name parse_many looks up
+    return paths
+
+
+@pytest.mark.parametrize("chunk_size", [500, 1], ids=["superseded in its chunk", "superseded by the stored article"])
+def test_an_unchanged_reimport_skips_superseded_duplicates_before_parsing(
+    tmp_path, monkeypatch, parsed_paths, chunk_size
+):
+    url = "https://www.example.com/news/one-story.html"
+    newest, oldest = map(str, write_items(
+        tmp_path,
+        {
+            "a-newest.md": item_data(1, webUrl=url, title="Newest", publishedDateTime="2021-03-05T10:00:00Z"),
+            "b-oldest.md": item_data(2, webUrl=url + "?utm_source=feed", title="Oldest",
+                                     publishedDateTime="2021-03-01T10:00:00Z"),
+        },
+    ))  # fmt: skip
+    monkeypatch.setattr(batch, "CHUNK_SIZE", chunk_size)
+    first = outcomes_of([newest, oldest])
+    assert (first[newest].status, first[oldest].status) == (CREATED, DUPLICATE)
+    assert parsed_paths == [newest, oldest]
+
+    parsed_paths.clear()
+    with tables_written() as written:
+        again = outcomes_of([oldest, newest])
+    assert parsed_paths == []
+    assert written == {}
+    assert (again[newest].status, again[oldest].status) == (UNCHANGED, DUPLICATE)
+    assert again[oldest].warnings == [f"{oldest}: webUrl: same identity as {newest}, which takes precedence"]
+
+
+@pytest.mark.parametrize("chunk_size", [500, 1])
+def test_a_skipped_duplicate_is_imported_when_its_winner_changes_to_rank_below_it(
+    tmp_path, monkeypatch, parsed_paths, chunk_size
+):
+    url = "https://www.example.com/news/one-story.html"
+    items = {
+        "a-newest.md": item_data(1, webUrl=url, title="Newest", publishedDateTime="2021-03-05T10:00:00Z"),
+        "b-oldest.md": item_data(2, webUrl=url, title="Oldest", publishedDateTime="2021-03-01T10:00:00Z"),
+    }
+    newest, oldest = map(str, write_items(tmp_path, items))
+    monkeypatch.setattr(batch, "CHUNK_SIZE", chunk_size)
+    outcomes_of([newest, oldest])
+    # The winning file is corrected to an earlier date, in a chunk after the duplicate's: the duplicate now wins.
+    write_items(tmp_path, {"a-newest.md": {**items["a-newest.md"], "publishedDateTime": "2021-02-01T10:00:00Z"}})
+    parsed_paths.clear()
+    reported = []
+    import_batch([oldest, newest], on_file=reported.append)
+    # The winner's new file is written first (its chunk did not know better), then the duplicate takes over,
+    # at the end of the same run: each file reported once, the database as a fresh import of both leaves it.
+    assert [(o.path, o.status) for o in reported] == [(newest, UPDATED), (oldest, UPDATED)]
+    assert Article.objects.get().title == "Oldest"
+    assert parsed_paths == [newest, oldest]
+    # And it stays so: the next run skips the new loser.
+    parsed_paths.clear()
+    again = outcomes_of([oldest, newest])
+    assert (again[oldest].status, again[newest].status) == (UNCHANGED, DUPLICATE)
+    assert parsed_paths == []
 
 
 def test_slug_does_not_depend_on_file_order_or_chunking(tmp_path, monkeypatch):
@@ -696,7 +768,7 @@ def test_a_database_error_fails_only_its_own_file(tmp_path):
     squatter = Article.objects.create(
         web_url="https://elsewhere.example.net/squatter",
         web_url_hash=url_identity_hash("https://elsewhere.example.net/squatter"),
-        slug=_slug(record.title, url_identity_hash(record.web_url)),
+        slug=slug(record.title, url_identity_hash(record.web_url)),
         title="Squatter",
         published_at=datetime(2020, 1, 1, tzinfo=UTC),
     )
@@ -733,7 +805,7 @@ def test_a_database_error_in_a_one_file_batch_is_reported(tmp_path):
     Article.objects.create(
         web_url="https://elsewhere.example.net/squatter",
         web_url_hash=url_identity_hash("https://elsewhere.example.net/squatter"),
-        slug=_slug(record.title, url_identity_hash(record.web_url)),
+        slug=slug(record.title, url_identity_hash(record.web_url)),
         title="Squatter",
         published_at=datetime(2020, 1, 1, tzinfo=UTC),
     )

@@ -132,7 +132,7 @@ def test_killed_import_leaves_whole_items_and_a_rerun_completes_it(tmp_path):
     process = import_process(directory, "--jobs", "1", kill_in_chunk=3)
     out, err = process.communicate(timeout=120)
     assert process.returncode == -signal.SIGKILL, out + err
-    committed = find_item_files([directory])[: 2 * CHUNK_SIZE]
+    committed = list(find_item_files([directory]))[: 2 * CHUNK_SIZE]
     expected: dict[str, tuple] = {}
     for path in committed:
         fact = facts[path]

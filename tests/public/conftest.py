@@ -9,8 +9,9 @@ from django.core.cache import caches
 from django.utils import timezone
 
 from articles.cache import bump_public_version
-from articles.models import Article, Image, RelatedLink, Story, Topic, url_identity_hash
+from articles.models import Article, Image, RelatedLink, Story, Topic
 from articles.stories.clustering import refresh_stories
+from articles.stories.identity import url_identity_hash
 from providers.models import Provider
 
 HOSTILE = '<script>alert("x")</script>&amp; "quoted" \'single\' </title></script><img src=x onerror=alert(1)>'

@@ -10,8 +10,9 @@ from django.core.management import call_command
 
 from articles.ingest import batch
 from articles.ingest.batch import import_batch
-from articles.ingest.loader import CREATED, FAILED, UPDATED, _slug
+from articles.ingest.loader import CREATED, FAILED, UPDATED
 from articles.ingest.parser import parse_file
+from articles.ingest.prepared import slug as item_slug
 from articles.models import Article, Story, StoryKey, StoryTerm
 from articles.stories import services
 from articles.stories.identity import identity_hash
@@ -375,7 +376,7 @@ def test_a_failed_file_does_not_take_the_stories_of_the_others(tmp_path):
     Article.objects.create(  # squats the slug the third file needs: the chunk fails and is retried file by file
         web_url="https://elsewhere.example/squatter",
         web_url_hash=identity_hash("https://elsewhere.example/squatter"),
-        slug=_slug(record.title, identity_hash(record.web_url)),
+        slug=item_slug(record.title, identity_hash(record.web_url)),
         title="Squatter",
         published_at=datetime(2020, 1, 1, tzinfo=UTC),
     )

@@ -6,8 +6,7 @@ import pytest
 from django.db import connection
 from django.db.migrations.executor import MigrationExecutor
 
-from articles.models import url_identity_hash
-from articles.stories.identity import identity_hash
+from articles.stories.identity import identity_hash, url_identity_hash
 
 BEFORE = [("articles", "0005_lean_indexes"), ("providers", "0002_merged_domains")]
 AFTER = [("articles", "0008_stories")]

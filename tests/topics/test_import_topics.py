@@ -8,6 +8,7 @@ from articles import services
 from articles.ingest import batch
 from articles.ingest.loader import write_results
 from articles.ingest.parser import parse_file
+from articles.ingest.prepared import prepare
 from articles.models import Article, ArticleTopic, Topic
 from tests.factories import item_data, run_command, wipe_content, write_items
 from tests.ingest.test_import import edit_in_admin, run_import
@@ -149,9 +150,8 @@ def test_automatic_topics_travel_through_parser_processes(taxonomy, tmp_path, mo
 
 def test_a_topic_deleted_during_an_import_is_skipped_not_a_failed_chunk(taxonomy, tmp_path):
     (path,) = write_items(tmp_path, {"story.md": ROBOTS})
-    result = parse_file(path)
-    result.record.auto_topics = [(Topic.objects.get(name="AI").pk, "ai"), (10**9, "gone")]
-    (outcome,) = write_results([result])
+    item = prepare(parse_file(path))._replace(auto_topics=((Topic.objects.get(name="AI").pk, "ai"), (10**9, "gone")))
+    (outcome,) = write_results([item])
     assert outcome.status == "created"
     connection.check_constraints(table_names=[ArticleTopic._meta.db_table])  # deferred foreign keys hold
     assert links(Article.objects.get()) == {("AI in Robotics", FILE, ""), ("AI", AUTO, "ai")}
