@@ -140,13 +140,10 @@ def cache_public_page(view=None, /, *, params: Parameters | None = None):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         canonical_query(request, params)
-        cache = public_cache()
-        version = None if isinstance(cache, DummyCache) else public_version()
-        if version is None or cache_degraded(cache):
+        cache, version, key, entry = _lookup(request)
+        if version is None:
             entry = _render(view, request, args, kwargs)
             return entry if isinstance(entry, HttpResponse) else _respond(request, entry)
-        key = _page_key(request, version)
-        entry = cache.get(key)
         if entry is None:
             entry = _render(view, request, args, kwargs)
             if isinstance(entry, HttpResponse):
@@ -157,7 +154,21 @@ def cache_public_page(view=None, /, *, params: Parameters | None = None):
         return _respond(request, entry)
 
     cached_view.query_parameters = tuple(params)
+    cached_view.public_page_params = params  # newsroom.page_hits answers hits before the middleware stack
     return cached_view
+
+
+def stored_response(request, params: Parameters) -> HttpResponse | None:
+    """What a cache_public_page view with these `params` answers from the cache for this GET or HEAD request (a fresh
+    CSP nonce, its ETag, a 304 when it matches), or None when nothing is stored: the request is then left as it
+    came, for the view to answer."""
+    query, get = request.META.get("QUERY_STRING", ""), request.GET
+    canonical_query(request, params)
+    entry = _lookup(request)[3]
+    if entry is None:
+        request.META["QUERY_STRING"], request.GET = query, get
+        return None
+    return _respond(request, entry)
 
 
 def cached_public_value(name: str, compute):
@@ -194,6 +205,17 @@ def canonical_query(request, params: Parameters) -> None:
     query = urlencode(pairs)
     request.META["QUERY_STRING"] = query
     request.GET = QueryDict(query)
+
+
+def _lookup(request) -> tuple:
+    """(cache, version, key, the stored entry or None) for a request already narrowed by canonical_query; version
+    None when nothing may be read or stored (no cache, or Redis unreachable)."""
+    cache = public_cache()
+    version = None if isinstance(cache, DummyCache) else public_version()
+    if version is None or cache_degraded(cache):
+        return cache, None, None, None
+    key = _page_key(request, version)
+    return cache, version, key, cache.get(key)
 
 
 def _page_key(request, version: int) -> str:
