@@ -10,7 +10,8 @@ N-item batch (10,000 by default), each server with gunicorn's sync workers on 12
      from the same batch, its /news/ index (20 pages a page) on the same number of workers;
   4. the site with the public page cache off (PUBLIC_PAGE_CACHE=0): home, an "Older stories" page half-way down
      the river (at most 500 pages), top stories, article, topic, search, the article and story APIs;
-  5. the same with the cache on (production's default, the database cache, unless CACHE_URL is set).
+  5. the same with the cache on (production's default, the database cache, unless CACHE_URL is set), and once
+     more with a private Redis as the shared cache when Debian's redis-server is installed (the wrapper starts it).
 Besides requests/s and p99 it reports the server CPU per request (gunicorn workers plus PostgreSQL, from
 /proc), which other load on the machine does not change. The database is loaded once with
 `import_articles --trust-published` and kept as a pg_dump next to the corpus, so later runs restore it in
@@ -341,6 +342,8 @@ def main() -> None:
 
     admin_url = server_url("page_speed")
     wrk = ensure_wrk()
+    # The wrapper's private Redis serves the second cached run only; the first keeps production's default.
+    redis_url = os.environ.pop("REDIS_URL", None) if os.environ.get("PAGE_SPEED_REDIS") else None
     env = {**os.environ, **BASE_ENV}
     if not options.use_database:
         env["DATABASE_URL"] = load_database(admin_url, options.count, options.reimport, env)
@@ -381,6 +384,9 @@ def main() -> None:
         measure("uncached", site, site_pages)
     with Server("newsroom.wsgi:application", {**env, "PUBLIC_PAGE_CACHE": "1"}, options.workers) as site:
         measure("cached", site, site_pages)
+    if redis_url:
+        with Server("newsroom.wsgi:application", {**env, "CACHE_URL": redis_url}, options.workers) as site:
+            measure("redis", site, site_pages)
     with Server("_page_speed:floor_app", floor_env, options.workers) as floor:
         measure("floor", floor, ["home"])
     before, after = results[0], results.pop()
@@ -400,7 +406,7 @@ def report(results: list[dict], pages: dict, counts: dict, stories: int, options
     header = ("run", "page", "req/s", "p99 ms", "x floor", "CPU ms", "x floor", "SQL")
     print("{:9} {:8} {:>8} {:>8} {:>8} {:>7} {:>8} {:>4}  path".format(*header))
     for r in results:
-        queries = str(counts.get(r["page"], "")) if r["run"] in ("uncached", "cached") else ""
+        queries = str(counts.get(r["page"], "")) if r["run"] in ("uncached", "cached", "redis") else ""
         note = f"  ({r['errors']} non-2xx)" if r["errors"] else ""
         if "spread" in r:
             note += "  (mean of {:.1f} before and {:.1f} after the site)".format(*r["spread"])
@@ -412,7 +418,7 @@ def report(results: list[dict], pages: dict, counts: dict, stories: int, options
     peer = find.get(("peer", "news"))
     if peer is None:
         return
-    for run, target in (("uncached", TARGET_UNCACHED), ("cached", TARGET_CACHED)):
+    for run, target in (("uncached", TARGET_UNCACHED), ("cached", TARGET_CACHED), ("redis", TARGET_CACHED)):
         for name in ("home", "topic", "article"):
             if (mine := find.get((run, name))) is None:
                 continue
