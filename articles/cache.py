@@ -54,8 +54,8 @@ VERSION_KEY = "public:version"
 SHARED_TIMEOUT = 300
 LOCAL_TIMEOUT = 10
 MAX_VARIANTS = 200  # stored query-string variants per path and version (a page of 41 KB: about 8 MB per path)
-# Pages each worker keeps a copy of (home pages are 40-200 KB: at most ~10 MB a worker). Reading a 150 KB page from
-# the database cache took 1.2 ms of a 1.7 ms hit in-process (bench/page_speed, README "Figures").
+# Pages each worker keeps a copy of (30-110 KB each at 10,000 stories: at most ~7 MB a worker). Reading the 69 KB home
+# page from the database cache took 1.2 ms of a 1.7 ms hit in-process (bench/README.md, bench/page_speed).
 LOCAL_PAGES = 64
 # Pages are rendered with this in place of the CSP nonce and stored that way; each response gets a fresh
 # nonce substituted. NUL cannot come from stored text (PostgreSQL refuses it, form fields reject it).
