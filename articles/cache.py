@@ -8,6 +8,9 @@ and simply age out. Scheduled stories turn public without any write, so no entry
 
 A local-memory cache lives inside one process and cannot hear another worker's bump, so its entries are
 kept for seconds only (development); production shares Redis or the database cache (settings.py, DESIGN.md §7).
+Each worker also keeps its last LOCAL_PAGES entries read from or written to a shared cache, under the same key:
+a hit then costs one shared read (the version) instead of two, and no transfer and unpickling of the page. The key
+holds the version, so a bump reaches these copies like any other, and each copy expires with its shared entry.
 
 When Redis cannot be reached (newsroom/cache_backends.py: the backend is `degraded`), pages are rendered
 from the database and not stored. A bump that could not be written is owed: this process pays it on its
@@ -22,7 +25,9 @@ MAX_VARIANTS entries per version; further variants are rendered for their reader
 
 import hashlib
 import math
+import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Mapping
 from functools import wraps
 from urllib.parse import urlencode
@@ -49,6 +54,9 @@ VERSION_KEY = "public:version"
 SHARED_TIMEOUT = 300
 LOCAL_TIMEOUT = 10
 MAX_VARIANTS = 200  # stored query-string variants per path and version (a page of 41 KB: about 8 MB per path)
+# Pages each worker keeps a copy of (30-110 KB each at 10,000 stories: at most ~7 MB a worker). Reading the 69 KB home
+# page from the database cache took 1.2 ms of a 1.7 ms hit in-process (bench/README.md, bench/page_speed).
+LOCAL_PAGES = 64
 # Pages are rendered with this in place of the CSP nonce and stored that way; each response gets a fresh
 # nonce substituted. NUL cannot come from stored text (PostgreSQL refuses it, form fields reject it).
 NONCE_PLACEHOLDER = "\x00csp-nonce\x00"
@@ -57,6 +65,8 @@ _UNCACHED_HEADERS = {"set-cookie", "content-length", "etag", "cache-control"}
 
 
 _owed_bump = False
+_local_pages: OrderedDict[str, tuple] = OrderedDict()  # key -> (expires at, entry), least recently used first
+_local_lock = threading.Lock()
 
 
 def public_cache():
@@ -140,24 +150,37 @@ def cache_public_page(view=None, /, *, params: Parameters | None = None):
         if request.method not in ("GET", "HEAD"):
             return view(request, *args, **kwargs)
         canonical_query(request, params)
-        cache = public_cache()
-        version = None if isinstance(cache, DummyCache) else public_version()
-        if version is None or cache_degraded(cache):
+        cache, version, key, entry = _lookup(request)
+        if version is None:
             entry = _render(view, request, args, kwargs)
             return entry if isinstance(entry, HttpResponse) else _respond(request, entry)
-        key = _page_key(request, version)
-        entry = cache.get(key)
         if entry is None:
             entry = _render(view, request, args, kwargs)
             if isinstance(entry, HttpResponse):
                 return entry
             timeout = _timeout(cache, version)
             if timeout and _may_store(cache, request, key, version):
+                entry = (*entry, time.time() + timeout)
                 cache.set(key, entry, timeout)
+                _keep_local(cache, key, entry)
         return _respond(request, entry)
 
     cached_view.query_parameters = tuple(params)
+    cached_view.public_page_params = params  # newsroom.page_hits answers hits before the middleware stack
     return cached_view
+
+
+def stored_response(request, params: Parameters) -> HttpResponse | None:
+    """What a cache_public_page view with these `params` answers from the cache for this GET or HEAD request (a fresh
+    CSP nonce, its ETag, a 304 when it matches), or None when nothing is stored: the request is then left as it
+    came, for the view to answer."""
+    query, get = request.META.get("QUERY_STRING", ""), request.GET
+    canonical_query(request, params)
+    entry = _lookup(request)[3]
+    if entry is None:
+        request.META["QUERY_STRING"], request.GET = query, get
+        return None
+    return _respond(request, entry)
 
 
 def cached_public_value(name: str, compute):
@@ -194,6 +217,45 @@ def canonical_query(request, params: Parameters) -> None:
     query = urlencode(pairs)
     request.META["QUERY_STRING"] = query
     request.GET = QueryDict(query)
+
+
+def _lookup(request) -> tuple:
+    """(cache, version, key, the stored entry or None) for a request already narrowed by canonical_query; version
+    None when nothing may be read or stored (no cache, or Redis unreachable)."""
+    cache = public_cache()
+    version = None if isinstance(cache, DummyCache) else public_version()
+    if version is None or cache_degraded(cache):
+        return cache, None, None, None
+    key = _page_key(request, version)
+    entry = _local_entry(key)
+    if entry is None:
+        entry = cache.get(key)
+        if entry is not None:
+            _keep_local(cache, key, entry)
+    return cache, version, key, entry
+
+
+def _local_entry(key: str) -> tuple | None:
+    with _local_lock:
+        kept = _local_pages.get(key)
+        if kept is None:
+            return None
+        if kept[0] <= time.time():  # its shared entry has expired too (a scheduled publication is due)
+            del _local_pages[key]
+            return None
+        _local_pages.move_to_end(key)
+        return kept[1]
+
+
+def _keep_local(cache, key: str, entry: tuple) -> None:
+    """Keep a copy of a shared entry in this worker until the entry expires (entries carry their expiry time)."""
+    if isinstance(cache, LocMemCache) or len(entry) < 5:  # local already; or stored before entries had one
+        return
+    with _local_lock:
+        _local_pages[key] = (entry[4], entry)
+        _local_pages.move_to_end(key)
+        while len(_local_pages) > LOCAL_PAGES:
+            _local_pages.popitem(last=False)
 
 
 def _page_key(request, version: int) -> str:
@@ -248,7 +310,7 @@ def _render(view, request, args, kwargs):
 
 
 def _respond(request, entry) -> HttpResponse:
-    etag, status, headers, body = entry
+    etag, status, headers, body = entry[:4]
     if _NONCE_BYTES in body:
         body = body.replace(_NONCE_BYTES, str(request._csp_nonce).encode())
     response = HttpResponse(body, status=status, headers=dict(headers))

@@ -70,6 +70,8 @@ INSTALLED_APPS = [
 
 MIDDLEWARE = [
     "newsroom.request_log.RequestLogMiddleware",  # first: it times and logs every response, refusals included
+    # Anonymous hits of the public page cache, with the headers of the middleware below (newsroom/page_hits.py).
+    "newsroom.page_hits.PublicPageHitMiddleware",
     "django.middleware.security.SecurityMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "django.middleware.csp.ContentSecurityPolicyMiddleware",

@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from articles.cache import bump_public_version
+from articles.cache import _local_pages, bump_public_version
 from articles.models import Article, Image, RelatedLink, Story, Topic
 from articles.stories.clustering import refresh_stories
 from articles.stories.identity import url_identity_hash
@@ -91,10 +91,12 @@ def parse_xml(content: bytes) -> ET.Element:
 
 @pytest.fixture(autouse=True)
 def _fresh_public_cache():
-    # The local-memory cache outlives each test's database rollback.
+    # The local-memory cache, and each worker's copies of shared entries, outlive each test's database rollback.
     caches["public"].clear()
+    _local_pages.clear()
     yield
     caches["public"].clear()
+    _local_pages.clear()
 
 
 @pytest.fixture

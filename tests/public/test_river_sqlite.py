@@ -10,7 +10,12 @@ import sys
 
 from tests.conftest import REPO
 
-MODULES = ["tests/public/test_river.py", "tests/public/test_top.py", "tests/public/test_api_stories.py"]
+MODULES = [
+    "tests/public/test_river.py",
+    "tests/public/test_top.py",
+    "tests/public/test_api_stories.py",
+    "tests/public/test_card_details.py",
+]
 
 
 def test_the_story_pages_on_sqlite(tmp_path):
