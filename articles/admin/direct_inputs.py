@@ -1,0 +1,82 @@
+"""The change list's inline inputs written without the template engine.
+
+A change-list page draws 50 rows, each with a selection checkbox and the editable "published" and "quality"
+inputs (plus a hidden id): some 200 inputs and 100 empty error lists, each a template render of its own in
+Django (~0.3 ms apiece, a third of the page's server time at 20,000 articles). The classes here write the same
+markup as Django's `input.html` and `attrs.html` with `format_html` (every value escaped), and an empty error
+list as nothing, which is what its template renders.
+"""
+
+import copy
+import functools
+
+from django import forms
+from django.contrib.admin import helpers
+from django.forms.models import BaseModelFormSet
+from django.forms.utils import ErrorList, flatatt
+from django.utils.html import format_html
+from django.utils.safestring import SafeString
+
+
+def input_html(widget: forms.Widget, name: str, value, attrs: dict | None = None) -> SafeString:
+    """`<input>` for an input widget, as its template would draw it (attribute order aside)."""
+    context = widget.get_context(name, value, attrs)["widget"]
+    shown = context["value"]
+    value_attr = format_html(' value="{}"', shown) if shown is not None else ""
+    return format_html(
+        '<input type="{}" name="{}"{}{}>', context["type"], context["name"], value_attr, flatatt(context["attrs"])
+    )
+
+
+class _Direct:
+    def render(self, name, value, attrs=None, renderer=None):
+        return input_html(self, name, value, attrs)
+
+
+# Inputs whose template is Django's plain `<input>` one; an admin subclass (AdminIntegerFieldWidget) only adds
+# attributes, so it qualifies while it keeps that template.
+_PLAIN = (forms.CheckboxInput, forms.NumberInput, forms.TextInput, forms.HiddenInput)
+
+
+@functools.cache
+def _direct_class(widget_class: type) -> type:
+    return type(f"Direct{widget_class.__name__}", (_Direct, widget_class), {})
+
+
+def direct(widget: forms.Widget) -> forms.Widget:
+    """The same widget (attributes, check test) drawn directly when it is a plain input; else itself."""
+    if not any(isinstance(widget, plain) and widget.template_name == plain.template_name for plain in _PLAIN):
+        return widget
+    drawn = copy.copy(widget)
+    drawn.__class__ = _direct_class(type(widget))
+    return drawn
+
+
+class QuietErrorList(ErrorList):
+    """An error list that costs nothing while empty (its template draws nothing then)."""
+
+    def render(self, template_name=None, context=None, renderer=None):
+        if not self.data:
+            return SafeString("")
+        return super().render(template_name, context, renderer)
+
+    __str__ = render
+    __html__ = render
+
+
+class DirectInputsFormSet(BaseModelFormSet):
+    """The change list's formset: plain inputs drawn directly, empty error lists skipped."""
+
+    def get_form_kwargs(self, index):
+        return {**super().get_form_kwargs(index), "error_class": QuietErrorList}
+
+    def add_fields(self, form, index):
+        super().add_fields(form, index)
+        for field in form.fields.values():
+            field.widget = direct(field.widget)
+
+
+def action_checkbox(obj, label: str) -> SafeString:
+    """The row's selection checkbox, as ModelAdmin.action_checkbox draws it, without a template."""
+    attrs = {"class": "action-select", "aria-label": label}
+    return input_html(forms.CheckboxInput(attrs, lambda value: False), helpers.ACTION_CHECKBOX_NAME, str(obj.pk))
