@@ -3,29 +3,41 @@
 A change-list page draws 50 rows, each with a selection checkbox and the editable "published" and "quality"
 inputs (plus a hidden id): some 200 inputs and 100 empty error lists, each a template render of its own in
 Django (~0.3 ms apiece, a third of the page's server time at 20,000 articles). The classes here write the same
-markup as Django's `input.html` and `attrs.html` with `format_html` (every value escaped), and an empty error
-list as nothing, which is what its template renders.
+markup as Django's `input.html` and `attrs.html` (every value escaped, as `html.escape` with quotes, which is what
+Django's `escape` does), and an empty error list as nothing, which is what its template renders.
 """
 
 import copy
 import functools
+from html import escape
 
 from django import forms
 from django.contrib.admin import helpers
 from django.forms.models import BaseModelFormSet
-from django.forms.utils import ErrorList, flatatt
-from django.utils.html import format_html
+from django.forms.utils import ErrorList
 from django.utils.safestring import SafeString
 
 
 def input_html(widget: forms.Widget, name: str, value, attrs: dict | None = None) -> SafeString:
-    """`<input>` for an input widget, as its template would draw it (attribute order aside)."""
+    """`<input>` for an input widget, as its template would draw it; every value escaped."""
     context = widget.get_context(name, value, attrs)["widget"]
     shown = context["value"]
-    value_attr = format_html(' value="{}"', shown) if shown is not None else ""
-    return format_html(
-        '<input type="{}" name="{}"{}{}>', context["type"], context["name"], value_attr, flatatt(context["attrs"])
-    )
+    parts = [f'<input type="{escape(context["type"])}" name="{escape(context["name"])}"']
+    if shown is not None:
+        parts.append(f' value="{_text(shown)}"')
+    # As attrs.html: True is a bare attribute, False leaves it out. (Names come from code, values may not.)
+    for key, attr in context["attrs"].items():
+        if attr is True:
+            parts.append(f" {escape(key)}")
+        elif attr is not False and attr is not None:
+            parts.append(f' {escape(key)}="{_text(attr)}"')
+    parts.append(">")
+    return SafeString("".join(parts))
+
+
+def _text(value) -> str:
+    # conditional_escape without its lazy-string wrapper: safe strings (a label built by format_html) stay as they are.
+    return value.__html__() if hasattr(value, "__html__") else escape(str(value))
 
 
 class _Direct:

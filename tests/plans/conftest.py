@@ -63,7 +63,8 @@ BUILD = [
     SELECT
         i,
         'https://outlet' || (1 + i % {providers}) || '.example/news/' || i,
-        encode(sha256(convert_to('article ' || i, 'UTF8')), 'hex'),
+        -- The identity hash (articles.stories.identity): these URLs have nothing to strip.
+        encode(sha256(convert_to('https://outlet' || (1 + i % {providers}) || '.example/news/' || i, 'UTF8')), 'hex'),
         'story-' || i,
         initcap(w[1 + i % 40]) || ' ' || w[1 + (i / 7) % 40] || ' '
             || CASE WHEN i % 10 = 3 THEN '{common}' ELSE w[1 + (i / 3) % 40] END

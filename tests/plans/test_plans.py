@@ -23,10 +23,13 @@ from tests.plans.conftest import ARTICLES, COMMON_WORD, RARE_WORD
 
 pytestmark = pytest.mark.django_db
 
-# Tables that grow with the archive. Small ones (providers, topics, users, sessions) are read whole by design.
-BIG_TABLES = frozenset(
-    {"articles_article", "articles_story", "articles_image", "articles_relatedlink", "articles_article_topics"}
-)
+# The article table may never be read sequentially (issue 13). The other tables that grow with it may, when the
+# scan stops early (an EXISTS or a LIMIT satisfied by the first rows): what counts there is the rows it really
+# read (EXPLAIN ANALYZE), at most a small share of the table. Small tables (providers, topics, users, sessions)
+# are read whole by design.
+ARTICLE_TABLE = "articles_article"
+OTHER_BIG_TABLES = frozenset({"articles_story", "articles_image", "articles_relatedlink", "articles_article_topics"})
+MOST_ROWS_READ = 0.02  # of the table, by one sequential scan of one of the other big tables
 
 # Articles the SQL archive is known to hold (see its conftest): the newest one public with a lead image and three
 # related links, one from the middle of the archive, and the topic and outlet the pages filter on.
@@ -61,6 +64,41 @@ PUBLIC_PAGES = {
     "API providers": "/api/providers/",
 }
 
+
+def known(label: str, reason: str):
+    """A page whose plan still reads a big table: strict, so that the fix makes the test fail until this goes."""
+    return {label: pytest.mark.xfail(strict=True, reason=reason)}
+
+
+# Left for their owners (issue 13), each found by these tests.
+KNOWN = {
+    **known(
+        "sitemap index",
+        "public, bench/scale's side: the sitemap paginator COUNTs every public article to number its sections",
+    ),
+    **known(
+        "API articles, filtered",
+        "public, bench/scale's side: type's iexact (UPPER) and the topic semi-join hide the selectivity; the planner"
+        " sorts a parallel scan of every public article instead of walking the published_at index",
+    ),
+    **known(
+        "search, part of a URL",
+        "a URL fragment is a substring match (LIKE '%...%'), which no B-tree serves; a whole URL is one index probe."
+        " A trigram index (pg_trgm) would serve it at the cost of a large GIN index written by every import",
+    ),
+    **known(
+        "dashboard",
+        "the 30-day topic chart hash-joins the whole article-topic table at 100,000 articles, the planner's cheapest"
+        " plan there (cost 5,100 against ~8,600 for an index probe per article of the window, which costs the same"
+        " at any size)",
+    ),
+}
+
+
+def pages(table: dict[str, str]) -> list:
+    return [pytest.param(label, url, id=label, marks=KNOWN.get(label, ())) for label, url in table.items()]
+
+
 CHANGELIST = "/admin/articles/article/"
 ADMIN_PAGES = {
     "dashboard": "/admin/",
@@ -70,7 +108,8 @@ ADMIN_PAGES = {
     "search, rare word": f"{CHANGELIST}?q={RARE_WORD}",
     "search, phrase": f"{CHANGELIST}?q=%22{COMMON_WORD}+market%22+-chips",
     "search, provider": f"{CHANGELIST}?q={OUTLET}",
-    "search, URL": f"{CHANGELIST}?q=https://outlet1.example/news/{{newest}}",
+    "search, URL": f"{CHANGELIST}?q=https://outlet200.example/news/{{newest}}",  # 1 + newest % 200
+    "search, part of a URL": f"{CHANGELIST}?q=example/news/{{middle}}",
     "status live": f"{CHANGELIST}?status=live",
     "status scheduled": f"{CHANGELIST}?status=scheduled",
     "status draft": f"{CHANGELIST}?status=draft",
@@ -135,16 +174,30 @@ def walk(node: dict):
 
 
 def full_scans(sql: str) -> list[str]:
-    """The big tables PostgreSQL would read sequentially to answer `sql` (as run, parameters inlined)."""
+    """The big tables PostgreSQL reads sequentially to answer `sql` (as run, parameters inlined)."""
     with connection.cursor() as cursor:
         cursor.execute(f"EXPLAIN (FORMAT JSON) {sql}")
-        plan = cursor.fetchone()[0]
-    plan = json.loads(plan) if isinstance(plan, str) else plan
-    return [
-        node["Relation Name"]
-        for node in walk(plan[0]["Plan"])
-        if node["Node Type"] == "Seq Scan" and node.get("Relation Name") in BIG_TABLES
-    ]
+        planned = cursor.fetchone()[0]
+    planned = json.loads(planned) if isinstance(planned, str) else planned
+    scans = [node for node in walk(planned[0]["Plan"]) if node["Node Type"] == "Seq Scan"]
+    found = [ARTICLE_TABLE for node in scans if node.get("Relation Name") == ARTICLE_TABLE]
+    if any(node.get("Relation Name") in OTHER_BIG_TABLES for node in scans):
+        with connection.cursor() as cursor:
+            cursor.execute(f"EXPLAIN (ANALYZE, FORMAT JSON) {sql}")
+            ran = cursor.fetchone()[0]
+        for node in walk((json.loads(ran) if isinstance(ran, str) else ran)[0]["Plan"]):
+            table = node.get("Relation Name")
+            if node["Node Type"] == "Seq Scan" and table in OTHER_BIG_TABLES:
+                read = (node["Actual Rows"] + node.get("Rows Removed by Filter", 0)) * node["Actual Loops"]
+                if read > MOST_ROWS_READ * table_size(table):
+                    found.append(f"{table} ({read:,.0f} rows)")
+    return found
+
+
+def table_size(table: str) -> int:
+    with connection.cursor() as cursor:
+        cursor.execute("SELECT reltuples::bigint FROM pg_class WHERE oid = %s::regclass", [table])
+        return cursor.fetchone()[0]
 
 
 def check_plans(client, label: str, url: str, *, status: int = 200) -> list[dict]:
@@ -168,11 +221,12 @@ def test_the_archive_is_built_in_well_under_a_minute(archive):
     assert archive < 60, f"building the plan tests' archive took {archive:.0f}s"
 
 
-@pytest.mark.parametrize(("label", "url"), PUBLIC_PAGES.items(), ids=PUBLIC_PAGES.keys())
+@pytest.mark.parametrize(("label", "url"), pages(PUBLIC_PAGES))
 def test_public_pages_read_no_big_table_whole(client, places, label, url):
     check_plans(client, label, url.format(**places))
 
 
+@pytest.mark.xfail(strict=True, reason=KNOWN["sitemap index"].kwargs["reason"])
 def test_sitemap_sections_read_no_big_table_whole(client, places):
     index = client.get("/sitemap.xml").content.decode()
     sections = sorted({re.sub(r"^https?://[^/]+", "", loc) for loc in re.findall(r"<loc>([^<]+)</loc>", index)})
@@ -182,7 +236,7 @@ def test_sitemap_sections_read_no_big_table_whole(client, places):
         check_plans(client, "sitemap section", section.replace("&amp;", "&"))
 
 
-@pytest.mark.parametrize(("label", "url"), ADMIN_PAGES.items(), ids=ADMIN_PAGES.keys())
+@pytest.mark.parametrize(("label", "url"), pages(ADMIN_PAGES))
 def test_admin_pages_read_no_big_table_whole(editor_client, places, label, url):
     check_plans(editor_client, label, url.format(**places), status=302 if label == "review mode" else 200)
 
