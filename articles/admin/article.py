@@ -84,7 +84,7 @@ class ArticleChangeList(ChangeList):
             article.changed_upstream = changes.get(article.pk, [])
 
 
-class ArticleAdminForm(forms.ModelForm):
+class ArticleAdminForm(direct_inputs.DirectInputsForm):
     class Meta:
         model = Article
         # ModelAdmin.get_form() narrows this to the fieldsets (minus read-only fields) per request.

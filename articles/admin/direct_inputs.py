@@ -13,7 +13,7 @@ from html import escape
 
 from django import forms
 from django.contrib.admin import helpers
-from django.forms.models import BaseModelFormSet
+from django.forms.models import BaseInlineFormSet, BaseModelFormSet
 from django.forms.utils import ErrorList
 from django.utils.safestring import SafeString
 
@@ -76,8 +76,8 @@ class QuietErrorList(ErrorList):
     __html__ = render
 
 
-class DirectInputsFormSet(BaseModelFormSet):
-    """The change list's formset: plain inputs drawn directly, empty error lists skipped."""
+class DirectInputs:
+    """For a form or formset: plain inputs drawn directly, empty error lists skipped."""
 
     def get_form_kwargs(self, index):
         return {**super().get_form_kwargs(index), "error_class": QuietErrorList}
@@ -85,6 +85,24 @@ class DirectInputsFormSet(BaseModelFormSet):
     def add_fields(self, form, index):
         super().add_fields(form, index)
         for field in form.fields.values():
+            field.widget = direct(field.widget)
+
+
+class DirectInputsFormSet(DirectInputs, BaseModelFormSet):
+    """The change list's formset (published and quality on every row)."""
+
+
+class DirectInlineFormSet(DirectInputs, BaseInlineFormSet):
+    """An inline's formset on the story form (each row's hidden id and article)."""
+
+
+class DirectInputsForm(forms.ModelForm):
+    """A model form whose plain inputs are drawn directly and whose empty error lists cost nothing."""
+
+    def __init__(self, *args, **kwargs):
+        kwargs.setdefault("error_class", QuietErrorList)
+        super().__init__(*args, **kwargs)
+        for field in self.fields.values():
             field.widget = direct(field.widget)
 
 

@@ -111,3 +111,20 @@ def test_the_change_list_draws_its_rows_inputs_directly(client, editor):
     selects = [i for i in drawn if i.get("class") == "action-select"]
     assert [i["value"] for i in selects] == [str(a.pk) for a in articles] + [str(oldest.pk)]
     assert selects[0]["aria-label"] == 'Select this object for an action - Story <0> "quoted"'
+
+
+def test_the_story_form_draws_its_inline_rows_and_inputs_directly(client, editor):
+    client.force_login(editor)
+    bare = make_article("Alone", images=0, related=0)
+    busy = make_article("Covered", images=3, related=4)
+    _, bare_templates = get_counting_form_templates(client, f"{CHANGELIST}{bare.pk}/change/")
+    busy_html, busy_templates = get_counting_form_templates(client, f"{CHANGELIST}{busy.pk}/change/")
+    assert busy_templates == bare_templates  # seven more inline rows, no more templates
+    fields = {i.get("name"): i for i in inputs(busy_html)}
+    assert fields["title"]["value"] == "Covered" and fields["title"]["class"] == "vLargeTextField"
+    assert fields["quality"]["class"] == "vIntegerField"
+    assert fields["related_links-3-id"]["type"] == "hidden"
+    # A refused save still shows its error next to the field.
+    response = client.post(f"{CHANGELIST}{bare.pk}/change/", {"title": "", "_save": "1"})
+    assert response.status_code == 200
+    assert "This field is required." in response.content.decode()
