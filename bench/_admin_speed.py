@@ -26,7 +26,8 @@ from pathlib import Path
 import psycopg
 from _common import PYTHON, REPO, database_url, drop_database, ensure_corpus, fresh_database, server_url
 
-TARGET_MS = 300  # median server time per request, from the issue
+COLD_REQUESTS = 5  # the cold figure is their median
+TARGET_MS = 100  # median server time per request, at any size up to 1,000,000 articles (issue 13)
 
 
 def log(message: str) -> None:
@@ -50,6 +51,7 @@ def manage(args: list[str], env: dict) -> float:
 
 
 def load(directory: Path, env: dict, jobs: int, url: str, count: int) -> None:
+    """Import the generated batch in `directory`, then top it up by copies to `count` articles and analyse."""
     log("migrating")
     manage(["migrate", "--noinput", "-v0"], env)
     log(f"importing {directory.relative_to(REPO)} (--trust-published, --jobs {jobs}); this takes a few minutes")
@@ -62,34 +64,48 @@ def load(directory: Path, env: dict, jobs: int, url: str, count: int) -> None:
 
 # Article columns copied as they are by top_up (identity, slug and bookkeeping are derived).
 _COPIED = (
-    "excerpt, category, type, published_at, original_url, amp_url, cdn_amp_url, heat, provider_id, secured, extra, "
+    "excerpt, category, type, original_url, amp_url, cdn_amp_url, heat, provider_id, secured, extra, "
     "source_published, published, quality, editor_locked, publish_at, reviewed_by_id, reviewed_at, source_path, "
     "content_hash, first_imported_at, last_imported_at, story_id"
 )
 
 
 def top_up(conn, count: int) -> None:
-    """The generator repeats some stories (same webUrl), so N files give fewer than N articles; copy the
-    newest ones (a marked URL and slug, same topics, images and related links) until there are exactly N."""
+    """The generator repeats some stories (same webUrl), so N files give fewer than N articles, and a million
+    stories are more than one wants to generate and import: copy the imported articles (a marked URL and slug,
+    same topics, images and related links, same story) until there are exactly `count`. Each round of copies
+    is moved back in time by the archive's span, so that a larger archive is an older one, as it would be."""
     have = conn.execute("SELECT count(*) FROM articles_article").fetchone()[0]
-    missing = count - have
-    if missing <= 0:
+    if have >= count:
         return
-    log(f"{have} distinct articles from {count} files: copying {missing} to reach {count}")
-    conn.execute(
-        "CREATE TEMP TABLE copies AS SELECT id AS source_id, nextval(pg_get_serial_sequence('articles_article', 'id'))"
-        " AS id FROM articles_article ORDER BY published_at DESC, id DESC LIMIT %s",
-        [missing],
-    )
-    for statement in _TOP_UP:
-        conn.execute(statement)
+    originals, last_original = conn.execute("SELECT count(*), max(id) FROM articles_article").fetchone()
+    span = conn.execute("SELECT max(published_at) - min(published_at) + interval '1 day' FROM articles_article")
+    span = span.fetchone()[0]
+    log(f"{have} distinct articles imported: copying {count - have} to reach {count}")
+    generation = 0
+    while have < count:
+        generation += 1
+        missing = min(count - have, originals)
+        conn.execute(
+            "CREATE TEMP TABLE copies AS SELECT id AS source_id,"
+            " nextval(pg_get_serial_sequence('articles_article', 'id')) AS id"
+            " FROM articles_article WHERE id <= %s ORDER BY published_at DESC, id DESC LIMIT %s",
+            [last_original, missing],
+        )
+        values = {"generation": generation, "shift": span * generation}
+        for statement in _TOP_UP:
+            conn.execute(statement, values if "%(" in statement else None)
+        have += missing
+        log(f"  {have} articles")
 
 
 _TOP_UP = [
     # Constant SQL (column lists above), no input: nothing to inject.
-    f"""INSERT INTO articles_article (id, web_url, web_url_hash, slug, title, {_COPIED})
-    SELECT c.id, a.web_url || '#copy', encode(sha256(convert_to(a.web_url || '#copy', 'UTF8')), 'hex'),
-           left(a.slug, 110) || '-copy', a.title || ' (copy)', {_COPIED}
+    f"""INSERT INTO articles_article (id, web_url, web_url_hash, slug, title, published_at, {_COPIED})
+    SELECT c.id, a.web_url || '#copy' || %(generation)s,
+           encode(sha256(convert_to(a.web_url || '#copy' || %(generation)s, 'UTF8')), 'hex'),
+           left(a.slug, 100) || '-copy' || %(generation)s, a.title || ' (copy)', a.published_at - %(shift)s,
+           {_COPIED}
     FROM copies c JOIN articles_article a ON a.id = c.source_id""",  # noqa: S608
     """INSERT INTO articles_article_topics (article_id, topic_id, source, term)
     SELECT c.id, t.topic_id, t.source, t.term
@@ -105,6 +121,10 @@ _TOP_UP = [
     SELECT c.id, r.position, r.web_url, r.url_hash, r.title, r.excerpt, r.published_at, r.original_url, r.amp_url,
            r.cdn_amp_url, r.category, r.type, r.quality, r.heat, r.provider_id, r.extra
     FROM copies c JOIN articles_relatedlink r ON r.article_id = c.source_id""",
+    """UPDATE articles_story s SET size = s.size + n.added FROM (
+        SELECT a.story_id, count(*) AS added FROM copies c JOIN articles_article a ON a.id = c.source_id
+        GROUP BY a.story_id
+    ) n WHERE s.id = n.story_id""",
     "DROP TABLE copies",
 ]
 
@@ -146,6 +166,7 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
         ("filtered list", f"{base}?status=live&quality_band=75-99", True),
         ("search", f"{base}?q=robots", True),
         ("change form", f"{base}{story.pk}/change/", True),
+        ("dashboard", "/admin/", True),  # cold: every figure computed; warm: from the cache
         ("  needs review", f"{base}?review=needed", False),
         ("  provider filter", f"{base}?provider={busiest.pk}", False),
         ("  topic filter", f"{base}?topic={topic.pk}", False),
@@ -162,11 +183,15 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
         ("  related links", "/admin/articles/relatedlink/", False),
     ]
 
+    cpu: list[float] = []
+
     def get(url: str) -> float:
-        """Milliseconds for one GET of `url`, which must answer 200 (an error page is no measurement)."""
-        started = time.perf_counter()
+        """Milliseconds for one GET of `url`, which must answer 200 (an error page is no measurement). The CPU time
+        this process spent on it (Python: the database server's work is not in it) is appended to `cpu`."""
+        started, started_cpu = time.perf_counter(), time.process_time()
         response = client.get(url)
         elapsed = (time.perf_counter() - started) * 1000
+        cpu.append((time.process_time() - started_cpu) * 1000)
         if response.status_code != 200:
             sys.exit(f"admin_speed: {url} answered {response.status_code}")
         return elapsed
@@ -175,8 +200,11 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
     for label, url, headline in cases:
         for _ in range(warmup):
             get(url)
-        cache.clear()  # only the cache is cold: code, templates and connections are warm
-        cold = get(url)
+        colds = []
+        for _ in range(COLD_REQUESTS):
+            cache.clear()  # only the cache is cold: code, templates and connections are warm
+            colds.append(get(url))
+        cold = statistics.median(colds)
         queries: list[float] = []
 
         def timed(execute, sql, params, many, context, queries=queries):
@@ -188,6 +216,7 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
 
         with connection.execute_wrapper(timed):
             get(url)
+        cpu.clear()
         times = sorted(get(url) for _ in range(requests))
         results.append(
             {
@@ -196,6 +225,7 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
                 "headline": headline,
                 "cold": cold,
                 "median": statistics.median(times),
+                "cpu": statistics.median(cpu),
                 "p90": times[int(len(times) * 0.9) - 1],
                 "queries": len(queries),
                 "db_ms": sum(queries) * 1000,
@@ -207,6 +237,11 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench/admin_speed", description=__doc__.split("\n")[0])
     parser.add_argument("--count", type=int, default=100_000, help="articles to generate and import (default 100000)")
+    parser.add_argument(
+        "--items",
+        type=int,
+        help="generated items to import (default: --count up to 100000); copies make up the rest of --count",
+    )
     parser.add_argument("--requests", type=int, default=25, help="timed requests per URL (default 25)")
     parser.add_argument("--warmup", type=int, default=3, help="untimed requests per URL first (default 3)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="import_articles --jobs")
@@ -234,7 +269,7 @@ def main() -> None:
         if args.reuse_db and article_count(url) == args.count:
             log(f"reusing database {args.db_name} ({args.count} articles)")
         else:
-            directory = ensure_corpus(args.count, log)
+            directory = ensure_corpus(args.items or min(args.count, 100_000), log)
             fresh_database(admin_url, args.db_name)
             load(directory, env, args.jobs, url, args.count)
         manage(["collectstatic", "--noinput", "-v0"], env)
@@ -254,18 +289,25 @@ def main() -> None:
 
     print()
     print(f"Admin speed: {n:,} articles, PostgreSQL, {os.cpu_count()} CPU(s), median of {args.requests} requests")
-    print(f"{'request':<20} {'median':>9} {'p90':>9} {'cold':>9} {'queries':>8} {'SQL':>9}   target (median)")
-    print("-" * 92)
+    columns = ("median", "p90", "cold", "CPU", "queries", "SQL", "DB")
+    widths = (9, 9, 9, 8, 8, 9, 5)
+    print(f"{'request':<20} " + " ".join(f"{c:>{w}}" for c, w in zip(columns, widths, strict=True)) + "   target")
+    print("-" * 107)
     for r in results:
-        status = ("PASS" if r["median"] < TARGET_MS else "FAIL") if r["headline"] else ""
+        passed = r["median"] < TARGET_MS and r["cold"] < TARGET_MS
+        status = ("PASS" if passed else "FAIL") if r["headline"] else ""
+        target = f"< {TARGET_MS} ms {status}" if status else ""
         print(
-            f"{r['label']:<20} {r['median']:>7.1f}ms {r['p90']:>7.1f}ms {r['cold']:>7.1f}ms {r['queries']:>8} "
-            f"{r['db_ms']:>7.1f}ms   {f'< {TARGET_MS} ms ' + status if status else ''}".rstrip()
+            f"{r['label']:<20} {r['median']:>7.1f}ms {r['p90']:>7.1f}ms {r['cold']:>7.1f}ms {r['cpu']:>6.1f}ms "
+            f"{r['queries']:>8} "
+            f"{r['db_ms']:>7.1f}ms {r['db_ms'] / r['median']:>5.0%}   {target}".rstrip()
         )
     print()
-    print("cold = one request with the cache emptied (filter values rebuilt), after the warm-up.")
+    print(f"cold = median of {COLD_REQUESTS} requests, each with the cache emptied (filter values, dashboard figures).")
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s)")
-    print("SQL = time of that request's queries in one extra, instrumented run (a warm one). URLs:")
+    print("CPU = median CPU time of this process per timed request (Python; on a busy machine the median waits for a")
+    print("core too, so CPU + SQL is what a request costs on an idle one).")
+    print("SQL = time of that request's queries in one extra, instrumented run (a warm one); DB = SQL / median. URLs:")
     for r in results:
         print(f"  {r['label'].strip():<18} {r['url']}")
 

@@ -23,9 +23,10 @@ from django.template.response import TemplateResponse
 from django.urls import path, reverse
 from django.utils import timezone
 from django.utils.html import format_html, format_html_join
+from django.utils.translation import gettext
 
 from articles import services
-from articles.admin import story_panel
+from articles.admin import direct_inputs, story_panel
 from articles.admin.actions import ARTICLE_ACTIONS, ArticleActionForm
 from articles.admin.article_topics import topic_sources, topics_formfield
 from articles.admin.changes import describe_article_change
@@ -83,7 +84,7 @@ class ArticleChangeList(ChangeList):
             article.changed_upstream = changes.get(article.pk, [])
 
 
-class ArticleAdminForm(forms.ModelForm):
+class ArticleAdminForm(direct_inputs.DirectInputsForm):
     class Meta:
         model = Article
         # ModelAdmin.get_form() narrows this to the fieldsets (minus read-only fields) per request.
@@ -225,8 +226,18 @@ class ArticleAdmin(admin.ModelAdmin):
         defaults = {"formfield_callback": partial(self.formfield_for_dbfield, request=request), **kwargs}
         fields = self.get_list_editable(request)
         return modelformset_factory(
-            self.model, self.get_changelist_form(request, fields=fields), extra=0, fields=fields, **defaults
+            self.model,
+            self.get_changelist_form(request, fields=fields),
+            formset=direct_inputs.DirectInputsFormSet,
+            extra=0,
+            fields=fields,
+            **defaults,
         )
+
+    def action_checkbox(self, obj):
+        # Django's, drawn without a template (50 per page; see articles/admin/direct_inputs.py).
+        label = format_html(gettext("Select this object for an action - {}"), str(obj))
+        return direct_inputs.action_checkbox(obj, label)
 
     # ------------------------------------------------------------------ the change list
 

@@ -8,11 +8,13 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
+from articles.admin.direct_inputs import DirectInlineFormSet
 from articles.admin.display import first, thumbnail
 from articles.models import Image, RelatedLink
 
 
 class _ReadOnlyInline(admin.TabularInline):
+    formset = DirectInlineFormSet  # each row's hidden inputs drawn without a template
     extra = 0
     can_delete = False
     show_change_link = True

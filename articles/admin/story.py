@@ -12,6 +12,7 @@ from django.utils.html import format_html
 from articles.admin import review
 from articles.admin.display import moment
 from articles.models import Article, Story
+from articles.paginator import EstimatedCountPaginator
 from articles.stories import services
 
 
@@ -106,6 +107,7 @@ class StoryAdmin(admin.ModelAdmin):
     search_help_text = "A story number."
     list_per_page = 50
     show_full_result_count = False
+    paginator = EstimatedCountPaginator  # no COUNT(*) of every story for the page links
     show_facets = admin.ShowFacets.NEVER
     actions = [merge, pin, unpin, release_lead]
     inlines = (MemberInline,)
