@@ -421,6 +421,7 @@ def main() -> None:
             load = " ".join(f"{x:.2f}" for x in os.getloadavg())
             log(f"measuring at {story_count(url)} stories (CPU loop {calibration[size]:.0f} ms, load {load})")
             runs[size] = measure(pages, args.requests, args.warmup)
+            log(f"at {size}: " + ", ".join(f"{r['label']} {r['ms']:.1f}" for r in runs[size]))
     finally:
         connections.close_all()
         shutil.rmtree(static_root, ignore_errors=True)
