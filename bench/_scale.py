@@ -7,10 +7,11 @@
    published or not as the original, with its topics, images and related links. Then VACUUM ANALYZE, as
    autovacuum would. Each grown database is kept as a `pg_dump -Fc` in bench/.data, keyed by size, migrations and
    generator version, and restored by later runs instead of being rebuilt.
-2. At each size, in this process, with the public page cache off (PUBLIC_PAGE_CACHE=0) and Django's test client,
-   times every public page (and the admin pages, logged in as a member of the Editors group): the median of R
-   requests after W warm-up ones, every response checked for its status. The database time of one instrumented
-   request is shown beside it. A fixed CPU loop is timed before each size: a busy machine shows there.
+2. With one database per size (bench_scale_SIZE) and, in this process, one open connection to each, with the public
+   page cache off (PUBLIC_PAGE_CACHE=0) and Django's test client, times every public page (and the admin pages,
+   logged in as a member of the Editors group): the median of R requests after W warm-up ones, the sizes taking
+   turns request by request, so that the load of a shared machine weighs on every size alike; every response is
+   checked for its status. The database time of one instrumented request is shown beside it.
 3. Prints one table: rows = pages, columns = ms at each size, and the growth from the smallest to the largest.
 """
 
@@ -168,9 +169,14 @@ def grow(conn, size: int) -> None:
         log(f"copy {k}: +{stories} stories ({added} articles) in {time.perf_counter() - started:.0f}s")
 
 
-def import_base(admin_url: str, url: str, items: int, env: dict, jobs: int) -> None:
-    fresh_database(admin_url, DATABASE)
+def database_name(size: int) -> str:
+    return f"bench_scale_{size}"
+
+
+def import_base(admin_url: str, size: int, items: int, env: dict, jobs: int) -> str:
+    url = fresh_database(admin_url, database_name(size))
     directory = ensure_corpus(items, log)
+    env = {**env, "DATABASE_URL": url}
     manage(["migrate", "--noinput", "-v0"], env)
     log(f"importing {directory.relative_to(REPO)} (--trust-published, --jobs {jobs}); once, then kept as dumps")
     seconds = manage(["import_articles", str(directory), "--trust-published", "--jobs", str(jobs), "-v0"], env)
@@ -178,24 +184,29 @@ def import_base(admin_url: str, url: str, items: int, env: dict, jobs: int) -> N
         conn.execute("CREATE TABLE bench_scale_meta (key text, value text)")
         conn.execute("INSERT INTO bench_scale_meta SELECT 'base', max(id)::text FROM articles_story")
     log(f"imported in {seconds:.0f}s: {story_count(url)} stories")
+    return url
 
 
-def restore(admin_url: str, url: str, dump: Path) -> None:
-    fresh_database(admin_url, DATABASE)
-    log(f"restoring {dump.relative_to(REPO)}")
-    started = time.perf_counter()
-    subprocess.run([pg_bin("pg_restore"), "--no-owner", "-j", "2", "-d", url, str(dump)], check=True)
-    log(f"restored in {time.perf_counter() - started:.0f}s")
-
-
-def prepare(admin_url: str, url: str, size: int, smallest: int, env: dict, jobs: int, loaded: int | None) -> None:
-    """The database at `size` stories: restored from its dump, else grown from what is loaded (or imported)."""
-    dump = dump_path(size)
+def prepare(admin_url: str, size: int, previous: int | None, env: dict, jobs: int) -> str:
+    """Database bench_scale_SIZE at `size` stories: restored from its dump, else a copy of the previous size's
+    database (or the imported batch) grown by SQL copies and dumped."""
+    name, dump = database_name(size), dump_path(size)
     if dump.is_file():
-        restore(admin_url, url, dump)
+        url = fresh_database(admin_url, name)
+        log(f"restoring {dump.relative_to(REPO)}")
+        started = time.perf_counter()
+        subprocess.run([pg_bin("pg_restore"), "--no-owner", "-j", "2", "-d", url, str(dump)], check=True)
+        with psycopg.connect(url, autocommit=True) as conn:
+            conn.execute("VACUUM ANALYZE")  # a dump holds no planner statistics and no visibility map
+        log(f"restored and analysed in {time.perf_counter() - started:.0f}s")
     else:
-        if loaded is None or loaded > size:
-            import_base(admin_url, url, smallest, env, jobs)
+        if previous is None:
+            url = import_base(admin_url, size, size, env, jobs)
+        else:
+            drop_database(admin_url, name)
+            with psycopg.connect(admin_url, autocommit=True) as conn:
+                conn.execute(f'CREATE DATABASE "{name}" TEMPLATE "{database_name(previous)}"')
+            url = database_url(admin_url, name)
         with psycopg.connect(url, autocommit=True) as conn:
             started = time.perf_counter()
             log(f"growing to {size} stories by SQL copies of the imported ones (not an import)")
@@ -206,7 +217,8 @@ def prepare(admin_url: str, url: str, size: int, smallest: int, env: dict, jobs:
         subprocess.run([pg_bin("pg_dump"), "-Fc", "-f", str(partial), url], check=True)
         partial.rename(dump)
         log(f"kept as {dump.relative_to(REPO)}")
-    manage(["migrate", "--noinput", "-v0"], env)
+    manage(["migrate", "--noinput", "-v0"], {**env, "DATABASE_URL": url})
+    return url
 
 
 # --------------------------------------------------------------------------- measuring
@@ -304,52 +316,90 @@ def cursors() -> tuple[str, str]:
     return page.next_value, api.next_value
 
 
-def measure(pages: Pages, requests: int, warmup: int) -> list[dict]:
-    from django.contrib.auth.models import Group, User
-    from django.db import connection
-    from django.test import Client
+class Site:
+    """One size's database behind Django's default connection: its own connection (kept open, like the pool's),
+    its own cache keys and its own logged-in editor, so that requests to the sizes can alternate."""
 
-    editor, created = User.objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
-    if created:
-        editor.groups.add(Group.objects.get(name="Editors"))
-    reader, staff = Client(), Client()
-    staff.force_login(editor)
-    if not pages.fixed:
-        pages.choose()
-    river_cursor, api_cursor = cursors()
+    def __init__(self, size: int):
+        from django.db import connections
 
-    results = []
-    for group, label, url in pages.cases(river_cursor, api_cursor):
-        client = staff if group == "admin" else reader
+        self.size = size
+        settings = {**connections["default"].settings_dict, "NAME": database_name(size), "CONN_MAX_AGE": None}
+        self.connection = type(connections["default"])(settings, "default")
+        self.cases: list[tuple[str, str, str]] = []
 
-        def get(url=url, client=client) -> float:
-            started = time.perf_counter()
-            response = client.get(url)
-            elapsed = (time.perf_counter() - started) * 1000
-            if response.status_code != 200:
-                sys.exit(f"scale: {url} answered {response.status_code}")
-            return elapsed
+    def activate(self) -> None:
+        from django.core.cache import caches
+        from django.db import connections
 
-        for _ in range(warmup):
-            get()
-        queries: list[float] = []
+        connections["default"] = self.connection
+        for alias in ("default", "public"):
+            caches[alias].key_prefix = f"scale-{self.size}"
 
-        def timed(execute, sql, params, many, context, queries=queries):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                queries.append(time.perf_counter() - started)
+    def setup(self, pages: Pages) -> None:
+        from django.contrib.auth.models import Group, User
+        from django.test import Client
 
-        with connection.execute_wrapper(timed):
-            get()
-        times = [get() for _ in range(requests)]
-        results.append({"label": label, "url": url, "ms": statistics.median(times), "db_ms": sum(queries) * 1000,
-                        "queries": len(queries)})  # fmt: skip
-    return results
+        self.activate()
+        editor, created = User.objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
+        if created:
+            editor.groups.add(Group.objects.get(name="Editors"))
+        self.reader, self.staff = Client(), Client()
+        self.staff.force_login(editor)
+        if not pages.fixed:
+            pages.choose()
+        self.cases = pages.cases(*cursors())
+
+    def get(self, index: int) -> float:
+        """Milliseconds for one request of case `index`, which must answer 200 (an error page is no measurement)."""
+        group, _, url = self.cases[index]
+        client = self.staff if group == "admin" else self.reader
+        started = time.perf_counter()
+        response = client.get(url)
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status_code != 200:
+            sys.exit(f"scale: {url} answered {response.status_code} at {self.size} stories")
+        return elapsed
 
 
-def print_table(sizes: list[int], runs: dict[int, list[dict]], calibration: dict[int, float]) -> None:
+def measure(sites: list[Site], pages: Pages, requests: int, warmup: int) -> dict[int, list[dict]]:
+    """Per size, per page: the median of `requests` requests, the sizes taking turns request by request so that
+    a change in the machine's load touches every size alike; and the database time of one instrumented request."""
+    for site in sites:
+        site.setup(pages)
+    runs: dict[int, list[dict]] = {site.size: [] for site in sites}
+    for index, (_, label, _) in enumerate(sites[0].cases):
+        times: dict[int, list[float]] = {site.size: [] for site in sites}
+        db_ms: dict[int, float] = {}
+        for site in sites:
+            site.activate()
+            for _ in range(warmup):
+                site.get(index)
+            queries: list[float] = []
+
+            def timed(execute, sql, params, many, context, queries=queries):
+                started = time.perf_counter()
+                try:
+                    return execute(sql, params, many, context)
+                finally:
+                    queries.append(time.perf_counter() - started)
+
+            with site.connection.execute_wrapper(timed):
+                site.get(index)
+            db_ms[site.size] = sum(queries) * 1000
+        for _ in range(requests):
+            for site in sites:
+                site.activate()
+                times[site.size].append(site.get(index))
+        for site in sites:
+            median = statistics.median(times[site.size])
+            row = {"label": label, "url": site.cases[index][2], "ms": median, "db_ms": db_ms[site.size]}
+            runs[site.size].append(row)
+        log(f"{label}: " + ", ".join(f"{runs[site.size][-1]['ms']:.1f}" for site in sites))
+    return runs
+
+
+def print_table(sizes: list[int], runs: dict[int, list[dict]], calibration: list[float]) -> None:
     first, last = sizes[0], sizes[-1]
     width = max(len(r["label"]) for r in runs[first]) + 1
     head = "".join(f"{f'{size:,}':>11}" for size in sizes)
@@ -365,8 +415,7 @@ def print_table(sizes: list[int], runs: dict[int, list[dict]], calibration: dict
         db = "".join(f"{f'({runs[s][index]["db_ms"]:.1f})':>11}" for s in sizes)
         print(f"{'  database':<{width}}{db}")
     print("-" * (width + 11 * len(sizes) + 26))
-    cpu = "".join(f"{calibration[s]:>11.1f}" for s in sizes)
-    print(f"{'CPU loop (ms)':<{width}}{cpu}  {calibration[last] / calibration[first]:>6.2f}x  (machine load)")
+    print(f"CPU loop before and after (machine load): {calibration[0]:.0f} ms, {calibration[1]:.0f} ms")
     print()
     print("URLs (at the largest size):")
     for row in runs[last]:
@@ -376,10 +425,10 @@ def print_table(sizes: list[int], runs: dict[int, list[dict]], calibration: dict
 def main() -> None:
     parser = argparse.ArgumentParser(prog="bench/scale", description=__doc__.split("\n")[0])
     parser.add_argument("--sizes", default="10000,100000,1000000", help="stories at each step (ascending)")
-    parser.add_argument("--requests", type=int, default=15, help="timed requests per page (default 15)")
-    parser.add_argument("--warmup", type=int, default=2, help="untimed requests per page first (default 2)")
+    parser.add_argument("--requests", type=int, default=15, help="timed requests per page and size (default 15)")
+    parser.add_argument("--warmup", type=int, default=2, help="untimed requests per page and size first (default 2)")
     parser.add_argument("--jobs", type=int, default=os.cpu_count() or 1, help="import_articles --jobs")
-    parser.add_argument("--keep-db", action="store_true", help=f"leave database {DATABASE} (at the largest size)")
+    parser.add_argument("--keep-db", action="store_true", help="leave the databases bench_scale_SIZE in place")
     args = parser.parse_args()
     try:
         sizes = [int(size) for size in args.sizes.split(",")]
@@ -389,11 +438,11 @@ def main() -> None:
         parser.error("--sizes must ascend from at least 100; --requests at least 1")
 
     admin_url = server_url("scale")
-    url = database_url(admin_url, DATABASE)
     static_root = tempfile.mkdtemp(prefix="scale-static-")
     env = {k: v for k, v in os.environ.items() if k not in {"DJANGO_DEBUG", "DJANGO_SETTINGS_MODULE"}}
     env |= {
-        "DATABASE_URL": url,
+        "DATABASE_URL": database_url(admin_url, database_name(sizes[0])),
+        "DATABASE_POOL": "0",  # one persistent connection per size instead (Site)
         "DJANGO_SECRET_KEY": "bench-only-not-secret",
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "0",
@@ -403,36 +452,43 @@ def main() -> None:
         "DJANGO_REQUEST_LOG": "0",
         "PUBLIC_PAGE_CACHE": "0",  # every request computes its page
     }
-    os.environ.update(env)
-    os.environ["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
-    import django
-
-    django.setup()
-    from django.db import connections
-
-    runs, calibration, pages, loaded = {}, {}, Pages(), None
+    pages, counts = Pages(), {}
     try:
-        manage(["collectstatic", "--noinput", "-v0"], env)
+        previous = None
         for size in sizes:
-            connections.close_all()
-            prepare(admin_url, url, size, sizes[0], env, args.jobs, loaded)
-            loaded = size
-            calibration[size] = cpu_calibration()
-            load = " ".join(f"{x:.2f}" for x in os.getloadavg())
-            log(f"measuring at {story_count(url)} stories (CPU loop {calibration[size]:.0f} ms, load {load})")
-            runs[size] = measure(pages, args.requests, args.warmup)
-            log(f"at {size}: " + ", ".join(f"{r['label']} {r['ms']:.1f}" for r in runs[size]))
+            url = prepare(admin_url, size, previous, env, args.jobs)
+            counts[size] = story_count(url)
+            previous = size
+        manage(["collectstatic", "--noinput", "-v0"], env)
+        os.environ.update(env)
+        os.environ["DJANGO_SETTINGS_MODULE"] = "newsroom.settings"
+        import django
+
+        django.setup()
+        calibration = [cpu_calibration()]
+        log(f"measuring at {counts} stories (CPU loop {calibration[0]:.0f} ms, load {os.getloadavg()[0]:.2f})")
+        sites = [Site(size) for size in sizes]
+        runs = measure(sites, pages, args.requests, args.warmup)
+        calibration.append(cpu_calibration())
     finally:
-        connections.close_all()
         shutil.rmtree(static_root, ignore_errors=True)
+        from django.apps import apps
+
+        if apps.ready:
+            for site in locals().get("sites", []):
+                site.connection.close()
         if not args.keep_db:
-            drop_database(admin_url, DATABASE)
+            for size in sizes:
+                drop_database(admin_url, database_name(size))
     print()
     print(
         f"bench/scale: PostgreSQL, public page cache off, in-process (Django test client), {os.cpu_count()} CPU(s),"
-        f" median of {args.requests} requests after {args.warmup} warm-up ones"
+        f" median of {args.requests} requests after {args.warmup} warm-up ones, the sizes taking turns"
     )
-    print("Sizes above the imported batch are SQL copies of its stories (new identities, moved back in time).")
+    print(
+        f"Stories: {', '.join(f'{n:,}' for n in counts.values())}. Sizes above the imported batch are SQL copies"
+        " of its stories (new identities, moved back in time), not imports."
+    )
     print_table(sizes, runs, calibration)
     print(f"load average at the end: {' '.join(f'{x:.2f}' for x in os.getloadavg())} on {os.cpu_count()} CPU(s)")
 
