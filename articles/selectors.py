@@ -343,9 +343,18 @@ def page_parameter(value: str) -> str | None:
 
 
 def page_or_404(queryset: QuerySet, number, size: int | None = None) -> Page:
-    """One page of `queryset` (one query for the rows, one more row to know if another page follows)."""
+    """One page of `queryset` (one query for the rows, one more row to know if another page follows).
+
+    Past page 1 the rows skipped cost only their keys: the page's ids first, then its rows with their details
+    (card subqueries, snippets), which PostgreSQL would otherwise compute for every row of the OFFSET
+    (bench/scale: /api/articles/?page=226 took about 300 ms against 30 ms for page 1; 21 to 31 ms since)."""
     number, size = page_number(number), size or PAGE_SIZE
-    rows = list(queryset[(number - 1) * size : number * size + 1])
+    window = slice((number - 1) * size, number * size + 1)
+    if number == 1:
+        rows = list(queryset[window])
+    else:
+        ids = list(queryset.values_list("pk", flat=True)[window])
+        rows = list(queryset.filter(pk__in=ids)) if ids else []
     if number > 1 and not rows:
         raise Http404("No such page.")
     return Page(rows[:size], number, len(rows) > size, size)

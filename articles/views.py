@@ -6,7 +6,7 @@ from django.urls import reverse
 
 from articles.cache import cache_public_page
 from articles.filters import PERIOD_CHOICES, QUERY_PARAMETERS, ReaderFilter, unfiltered_values
-from articles.search import mark_matches, search_articles, search_parameter, search_terms
+from articles.search import mark_matches, search_articles, search_parameter, search_terms, window_end
 from articles.selectors import (
     TopicIndex,
     card_page_or_404,
@@ -105,12 +105,14 @@ def topic_detail(request, slug):
 @cache_public_page(params=SEARCH_PARAMETERS)
 def search(request):
     q = search_terms(request.GET.get("q"))
-    topics, page = topic_index(), None
+    topics, page, window = topic_index(), None, None
     if q:
         matches = search_articles(public_articles(), q)
         page = card_page_or_404(matches, request.GET.get("page"), topics, "title_snippet", "excerpt_snippet")
         mark_matches(page.object_list, q)
-    return render(request, "articles/search.html", {"q": q, "page": page, "topics": topics})
+        window = window_end(page)
+    context = {"q": q, "page": page, "topics": topics, "window_end": window}
+    return render(request, "articles/search.html", context)
 
 
 @cache_public_page

@@ -11,6 +11,7 @@ from hypothesis import given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
+from articles.api.pagination import PublicPagination
 from articles.search import MAX_QUERY_LENGTH, websearch_text
 from articles.selectors import MAX_PAGE
 
@@ -163,7 +164,17 @@ def test_page_numbers_that_are_fine(client, newsroom):
     assert client.get("/top/", {"page": " 1 "}).status_code == 200
     assert client.get("/top/", {"page": "0001"}).status_code == 200
     assert client.get("/top/", {"page": "2"}).status_code == 404  # a real number past the last page: not found
-    assert client.get("/api/articles/", {"page": str(MAX_PAGE)}).status_code == 404
+    assert client.get("/api/articles/", {"page": "500"}).status_code == 404  # the deepest page served, past the end
+
+
+def test_api_pages_reach_back_a_bounded_depth(client, newsroom):
+    # Page 501 starts 10,000 rows back (50,000 at 100 a page): a 400 that says how to reach older items instead.
+    for query in ({"page": "501"}, {"page": "501", "page_size": "1"}, {"page": str(MAX_PAGE)}):
+        response = client.get("/api/articles/", query)
+        assert response.status_code == 400
+        assert response.json() == {"page": [PublicPagination.depth_message]}
+        assert "published_before=YYYY-MM-DD" in PublicPagination.depth_message
+    assert client.get("/api/articles/", {"page": "500", "page_size": "100"}).status_code == 404  # in reach, empty
 
 
 @pytest.mark.parametrize("before", ["abc", "1", "1_", "_1", "1.5_2", "1_2_3", "+1_2", "²_1", "1_٣", "9" * 5000 + "_1"])
@@ -187,5 +198,5 @@ def test_the_api_schema_declares_the_page_bounds(client, db):
     schema = client.get("/api/schema/?format=json").json()
     for path in ("/api/articles/", "/api/providers/"):
         page = next(p for p in schema["paths"][path]["get"]["parameters"] if p["name"] == "page")
-        assert page["schema"] == {"type": "integer", "minimum": 1, "maximum": MAX_PAGE}
+        assert page["schema"] == {"type": "integer", "minimum": 1, "maximum": PublicPagination.max_page}
         assert "400" in schema["paths"][path]["get"]["responses"]

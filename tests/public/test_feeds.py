@@ -71,3 +71,27 @@ def test_robots_txt_points_at_the_sitemap(client, db):
     lines = response.content.decode().splitlines()
     assert "User-agent: *" in lines and "Disallow: /admin/" in lines
     assert "Sitemap: http://testserver/sitemap.xml" in lines
+
+
+def test_article_sitemap_pages_are_id_ranges(client, db, monkeypatch):
+    from django.db import connection
+    from django.test.utils import CaptureQueriesContext
+
+    from articles.sitemaps import ArticleSitemap
+
+    monkeypatch.setattr(ArticleSitemap, "limit", 2)
+    articles = [make_article(f"Story {n}", published=n != 2) for n in range(5)]
+    index = [loc.text for loc in parse_xml(client.get("/sitemap.xml").content).iter(f"{SITEMAP}loc")]
+    sections = [loc for loc in index if "sitemap-articles" in loc]
+    span = articles[-1].pk - articles[0].pk + 1
+    assert len(sections) == -(-span // 2)
+    listed = []
+    for number in range(1, len(sections) + 1):
+        with CaptureQueriesContext(connection) as queries:
+            response = client.get("/sitemap-articles.xml", {"p": number})
+        assert response.status_code == 200
+        # The page's own rows only: no count of the table, no offset read past the earlier pages.
+        assert not any("COUNT(" in q["sql"].upper() or "OFFSET" in q["sql"].upper() for q in queries.captured_queries)
+        listed += [url.findtext(f"{SITEMAP}loc") for url in parse_xml(response.content)]
+    assert listed == [f"http://testserver/articles/{a.slug}/" for a in articles if a.published]
+    assert client.get("/sitemap-articles.xml", {"p": len(sections) + 1}).status_code == 404

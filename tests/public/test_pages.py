@@ -223,3 +223,33 @@ def test_images_the_pipeline_refused_are_never_requested(client, newsroom):
     card = html[html.index(f'href="/articles/{story.slug}/"') - 300 :].split("</article>")[0]
     assert "https://img.example.com/" not in card.replace("https://img.example.com/logo.png", "")
     assert client.get(f"/api/articles/{story.slug}/").json()["image"]["url"] is None
+
+
+def test_search_ranks_recent_above_old_for_equal_relevance(client, db):
+    old = make_article("Robots at work, early", published_at=timezone.now() - timedelta(days=400))
+    new = make_article("Robots at work, later", published_at=timezone.now() - timedelta(days=1))
+    html = client.get("/search/?q=robots").content.decode()
+    titles = re.findall(r'<h2 class="card-title"><a href="[^"]+">(.+?)</a>', html)
+    assert [re.sub("</?mark>", "", title) for title in titles] == [new.title, old.title]
+
+
+def test_search_ranks_only_the_newest_matches(client, db, monkeypatch):
+    from django.db import connection
+
+    from articles import search
+
+    monkeypatch.setattr(search, "RANKED_MATCHES", 3)
+    now = timezone.now()
+    # The oldest match has the word in its title: outside the window it is not listed, however relevant.
+    make_article("Robots of yore", published_at=now - timedelta(days=30))
+    for n in range(3):
+        make_article(f"Item {n}", excerpt="Robots are mentioned here.", published_at=now - timedelta(days=n))
+    make_article("Robots today", published_at=now - timedelta(hours=36))
+    html = client.get("/search/?q=robots").content.decode()
+    titles = [re.sub("</?mark>", "", t) for t in re.findall(r'<h2 class="card-title"><a href="[^"]+">(.+?)</a>', html)]
+    if connection.vendor != "postgresql":
+        assert len(titles) == 5  # the substring search elsewhere has no window
+        return
+    assert titles == ["Robots today", "Item 0", "Item 1"]
+    assert "These are the best of the newest 3 matches. Add a word to find older stories." in html
+    assert "These are the best" not in client.get("/search/?q=yore").content.decode()

@@ -24,7 +24,7 @@ COSTS = {
     "/feeds/rss/": 2,
     "/feeds/topics/ai/atom/": 2,
     "/api/articles/": 2,
-    "/api/articles/?topic=ai&page=2": 2,
+    "/api/articles/?topic=ai&page=2": 3,  # past page 1: the page's ids, then its rows with their details
     "/api/articles/?quality_min=1&type=article&period=week": 2,
     "/api/stories/": 4,
     f"/api/stories/?topic=ai&page_size=3&before={FUTURE}": 4,
