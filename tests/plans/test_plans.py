@@ -74,10 +74,6 @@ def known(label: str, reason: str, *, strict: bool = True):
 # Left for their owners (issue 13), each found by these tests.
 KNOWN = {
     **known(
-        "sitemap index",
-        "public, bench/scale's side: the sitemap paginator COUNTs every public article to number its sections",
-    ),
-    **known(
         "API articles, filtered",
         "public, bench/scale's side: type's iexact (UPPER) and the topic semi-join hide the selectivity; the planner"
         " sorts a parallel scan of every public article instead of walking the published_at index",
@@ -234,7 +230,6 @@ def test_public_pages_read_no_big_table_whole(client, places, label, url):
     check_plans(client, label, url.format(**places))
 
 
-@pytest.mark.xfail(strict=True, reason=KNOWN["sitemap index"].kwargs["reason"])
 def test_sitemap_sections_read_no_big_table_whole(client, places):
     index = client.get("/sitemap.xml").content.decode()
     sections = sorted({re.sub(r"^https?://[^/]+", "", loc) for loc in re.findall(r"<loc>([^<]+)</loc>", index)})
