@@ -6,18 +6,15 @@ import sys
 import pytest
 
 from harness.soak import Soak, SoakPlan
-from tests.conftest import REPO
-
-GEN_CORPUS = REPO.parent / "shared" / "tools" / "gen_corpus.py"
+from tests import shared
 
 
 @pytest.fixture(scope="module")
 def batch(tmp_path_factory):
-    if not GEN_CORPUS.is_file():
-        pytest.skip(f"the corpus generator is not at {GEN_CORPUS} (CI always has it)")
+    generator = shared.need(shared.generator(), "the corpus generator")
     directory = tmp_path_factory.mktemp("soak") / "items"
     count = SoakPlan.short().items
-    subprocess.run([sys.executable, str(GEN_CORPUS), str(directory), "--count", str(count), "--seed", "1", "--quiet"],
+    subprocess.run([sys.executable, str(generator), str(directory), "--count", str(count), "--seed", "1", "--quiet"],
                    check=True)  # fmt: skip
     return directory
 

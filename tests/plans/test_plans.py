@@ -94,7 +94,8 @@ KNOWN = {
         "the 30-day topic chart hash-joins the whole article-topic table at 100,000 articles, the planner's cheapest"
         " plan there (cost 5,100 against ~8,600 for an index probe per article of the window); at 1,000,000 the"
         " planner takes the probes by itself (18 ms for the 2,035 articles of a 30-day window, bench/admin_speed's"
-        " archive)",
+        " archive); which plan it takes at 100,000 depends on ANALYZE's sample, so not strict",
+        strict=False,
     ),
 }
 
