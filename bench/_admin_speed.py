@@ -24,7 +24,17 @@ import time
 from pathlib import Path
 
 import psycopg
-from _common import PYTHON, REPO, database_url, drop_database, ensure_corpus, fresh_database, server_url
+from _common import (
+    PYTHON,
+    REPO,
+    database_url,
+    drop_database,
+    editor_client,
+    ensure_corpus,
+    fresh_database,
+    query_times,
+    server_url,
+)
 
 COLD_REQUESTS = 5  # the cold figure is their median
 TARGET_MS = 100  # median server time per request, at any size up to 1,000,000 articles (issue 13)
@@ -138,20 +148,14 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
 
     django.setup()
     from django.contrib import admin
-    from django.contrib.auth.models import Group, User
     from django.core.cache import cache
     from django.db import connection
     from django.db.models import Count
-    from django.test import Client
 
     from articles.models import Article, Topic
     from providers.models import Provider
 
-    editor, created = User.objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
-    if created:
-        editor.groups.add(Group.objects.get(name="Editors"))
-    client = Client()
-    client.force_login(editor)
+    client = editor_client()
 
     busiest = Provider.objects.annotate(n=Count("articles")).order_by("-n").first()
     topic = Topic.objects.annotate(n=Count("articles")).order_by("-n")[5]
@@ -205,16 +209,7 @@ def measure(env: dict, requests: int, warmup: int) -> list[dict]:
             cache.clear()  # only the cache is cold: code, templates and connections are warm
             colds.append(get(url))
         cold = statistics.median(colds)
-        queries: list[float] = []
-
-        def timed(execute, sql, params, many, context, queries=queries):
-            started = time.perf_counter()
-            try:
-                return execute(sql, params, many, context)
-            finally:
-                queries.append(time.perf_counter() - started)
-
-        with connection.execute_wrapper(timed):
+        with query_times(connection) as queries:
             get(url)
         cpu.clear()
         times = sorted(get(url) for _ in range(requests))

@@ -6,7 +6,8 @@ import shutil
 import subprocess
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import urlsplit, urlunsplit
 
@@ -78,3 +79,32 @@ def fresh_database(server: str, name: str) -> str:
 def drop_database(server: str, name: str) -> None:
     with psycopg.connect(server, autocommit=True) as conn:
         conn.execute(sql.SQL("DROP DATABASE IF EXISTS {} WITH (FORCE)").format(sql.Identifier(name)))
+
+
+def editor_client():
+    """A Django test client logged in as `bench-editor`, a member of the Editors group (created once)."""
+    from django.contrib.auth.models import Group, User
+    from django.test import Client
+
+    editor, created = User.objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
+    if created:
+        editor.groups.add(Group.objects.get(name="Editors"))
+    client = Client()
+    client.force_login(editor)
+    return client
+
+
+@contextmanager
+def query_times(connection) -> Iterator[list[float]]:
+    """The duration in seconds of each query `connection` runs inside the block, in a list filled as they run."""
+    queries: list[float] = []
+
+    def timed(execute, sql, params, many, context):
+        started = time.perf_counter()
+        try:
+            return execute(sql, params, many, context)
+        finally:
+            queries.append(time.perf_counter() - started)
+
+    with connection.execute_wrapper(timed):
+        yield queries

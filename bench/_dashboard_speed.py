@@ -24,7 +24,7 @@ import time
 
 import psycopg
 from _admin_speed import article_count, load, manage
-from _common import REPO, database_url, drop_database, ensure_corpus, fresh_database, server_url
+from _common import REPO, database_url, drop_database, editor_client, ensure_corpus, fresh_database, server_url
 
 TARGET_MS = 300  # the dashboard at 100,000 stories, from the issue
 
@@ -142,18 +142,12 @@ def measure(env: dict, requests: int, warmup: int) -> list[tuple[str, list[float
     import django
 
     django.setup()
-    from django.contrib.auth.models import Group, User
     from django.core.cache import cache
-    from django.test import Client
     from django.utils import timezone
 
     from articles.desk import figures, queue
 
-    editor, created = User.objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
-    if created:
-        editor.groups.add(Group.objects.get(name="Editors"))
-    client = Client()
-    client.force_login(editor)
+    client = editor_client()
 
     def get(url: str, expected: int = 200) -> float:
         started = time.perf_counter()

@@ -27,7 +27,18 @@ import time
 from pathlib import Path
 
 import psycopg
-from _common import DATA_ROOT, PYTHON, REPO, database_url, drop_database, ensure_corpus, fresh_database, server_url
+from _common import (
+    DATA_ROOT,
+    PYTHON,
+    REPO,
+    database_url,
+    drop_database,
+    editor_client,
+    ensure_corpus,
+    fresh_database,
+    query_times,
+    server_url,
+)
 
 from tests import shared
 
@@ -337,15 +348,10 @@ class Site:
             caches[alias].key_prefix = f"scale-{self.size}"
 
     def setup(self, pages: Pages) -> None:
-        from django.contrib.auth.models import Group, User
         from django.test import Client
 
         self.activate()
-        editor, created = User.objects.get_or_create(username="bench-editor", defaults={"is_staff": True})
-        if created:
-            editor.groups.add(Group.objects.get(name="Editors"))
-        self.reader, self.staff = Client(), Client()
-        self.staff.force_login(editor)
+        self.reader, self.staff = Client(), editor_client()
         if not pages.fixed:
             pages.choose()
         self.cases = pages.cases(*cursors())
@@ -375,16 +381,7 @@ def measure(sites: list[Site], pages: Pages, requests: int, warmup: int) -> dict
             site.activate()
             for _ in range(warmup):
                 site.get(index)
-            queries: list[float] = []
-
-            def timed(execute, sql, params, many, context, queries=queries):
-                started = time.perf_counter()
-                try:
-                    return execute(sql, params, many, context)
-                finally:
-                    queries.append(time.perf_counter() - started)
-
-            with site.connection.execute_wrapper(timed):
+            with query_times(site.connection) as queries:
                 site.get(index)
             db_ms[site.size] = sum(queries) * 1000
         for _ in range(requests):
