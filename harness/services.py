@@ -6,6 +6,7 @@ its children) in `stop()`; used as context managers they stop whatever happens. 
 them.
 """
 
+import contextlib
 import glob
 import os
 import pwd
@@ -60,6 +61,26 @@ def pg_bin(name: str) -> str:
     if not found:
         raise RuntimeError(f"{name} not found: install Debian's postgresql package (scripts/install-system-packages)")
     return found
+
+
+class _Service:
+    """A process started in a new session: `stop()` ends it and its children; `with` stops it whatever happens."""
+
+    process: subprocess.Popen | None = None
+
+    def start(self):
+        raise NotImplementedError
+
+    def stop(self) -> None:
+        if self.process is not None:
+            stop_process_group(self.process)
+            self.process = None
+
+    def __enter__(self):
+        return self.start()
+
+    def __exit__(self, *exc):
+        self.stop()
 
 
 class PostgresCluster:
@@ -134,7 +155,7 @@ class PostgresCluster:
         self.destroy()
 
 
-class RedisServer:
+class RedisServer(_Service):
     """Debian's redis-server with no persistence and an LRU memory bound, like scripts/with-redis."""
 
     def __init__(self, *, maxmemory: str = "64mb"):
@@ -164,11 +185,6 @@ class RedisServer:
         except OSError:
             return False
 
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process_group(self.process)
-            self.process = None
-
     def restart(self) -> None:
         self.stop()
         self.start()
@@ -185,9 +201,6 @@ class RedisServer:
             self.resume()
         self.stop()
         shutil.rmtree(self.root, ignore_errors=True)
-
-    def __enter__(self):
-        return self.start()
 
     def __exit__(self, *exc):
         self.destroy()
@@ -215,21 +228,32 @@ def manage(*args: str, env: dict[str, str], timeout: float = 600, check: bool = 
     )  # fmt: skip
 
 
-class Gunicorn:
+class Gunicorn(_Service):
     """gunicorn's sync workers on 127.0.0.1; `worker_pids()` lists the live workers."""
 
-    def __init__(self, env: dict[str, str], *, workers: int = 3, app: str = "newsroom.wsgi:application"):
+    def __init__(
+        self, env: dict[str, str], *, workers: int = 3, app: str = "newsroom.wsgi:application", log: Path | None = None
+    ):
         self.port = free_port()
         self.base = f"http://127.0.0.1:{self.port}"
         self.args = [str(VENV_BIN / "gunicorn"), app, "--workers", str(workers), "--bind", f"127.0.0.1:{self.port}",
                      "--graceful-timeout", "5", "--log-level", "warning", "--pythonpath", str(REPO)]  # fmt: skip
         self.env = env
         self.workers = workers
-        self.process: subprocess.Popen | None = None
+        self.log = log  # gunicorn's stderr (the site's logs) goes there when given
 
     def start(self) -> "Gunicorn":
-        self.process = subprocess.Popen(self.args, cwd=REPO, env=self.env, start_new_session=True)
-        wait_until(self._all_workers_up, timeout=60, interval=0.1, what="gunicorn serving /healthz")
+        with self.log.open("wb") if self.log else contextlib.nullcontext() as stderr:
+            stdout = subprocess.DEVNULL if stderr else None
+            self.process = subprocess.Popen(
+                self.args, cwd=REPO, env=self.env, stdout=stdout, stderr=stderr, start_new_session=True
+            )
+        try:
+            wait_until(self._all_workers_up, timeout=60, interval=0.1, what="gunicorn serving /healthz")
+        except (RuntimeError, TimeoutError) as error:
+            self.stop()
+            logs = self.log.read_text(errors="replace") if self.log else "(on stderr)"
+            raise RuntimeError(f"gunicorn did not start: {error}\n{logs}") from None
         return self
 
     def _all_workers_up(self) -> bool:
@@ -250,25 +274,13 @@ class Gunicorn:
             return []
         return [int(pid) for pid in children.split()]
 
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process_group(self.process)
-            self.process = None
 
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()
-
-
-class TaskWorker:
+class TaskWorker(_Service):
     """`manage.py db_worker`, the background task worker."""
 
     def __init__(self, env: dict[str, str], *, interval: float = 0.2):
         self.env = env
         self.interval = interval
-        self.process: subprocess.Popen | None = None
 
     def start(self) -> "TaskWorker":
         args = [sys.executable, "manage.py", "db_worker", "--no-startup-delay", "--no-reload",
@@ -277,14 +289,3 @@ class TaskWorker:
             args, cwd=REPO, env=self.env, start_new_session=True, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE
         )
         return self
-
-    def stop(self) -> None:
-        if self.process is not None:
-            stop_process_group(self.process)
-            self.process = None
-
-    def __enter__(self):
-        return self.start()
-
-    def __exit__(self, *exc):
-        self.stop()

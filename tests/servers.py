@@ -3,11 +3,7 @@ database, its stderr (the logs) written to a file the test reads."""
 
 import http.client
 import os
-import signal
-import socket
 import subprocess
-import time
-import urllib.request
 from contextlib import contextmanager
 from pathlib import Path
 from urllib.parse import quote, urlsplit
@@ -16,9 +12,8 @@ import pytest
 from django.conf import settings
 from django.db import connection
 
+from harness.services import Gunicorn
 from tests.conftest import REPO
-
-GUNICORN = REPO / ".venv" / "bin" / "gunicorn"
 
 
 def subprocess_database_url() -> str:
@@ -51,12 +46,6 @@ def site_env(**overrides: str) -> dict[str, str]:
     return env | overrides
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 class Site:
     def __init__(self, base_url: str, process: subprocess.Popen, log: Path):
         self.base_url, self.process, self.log = base_url, process, log
@@ -77,36 +66,11 @@ class Site:
 
 @contextmanager
 def gunicorn_site(env: dict[str, str], log: Path, *, workers: int = 1):
-    """gunicorn serving newsroom.wsgi on a free port of 127.0.0.1; stopped (its whole group) on exit."""
+    """gunicorn serving newsroom.wsgi on a free port of 127.0.0.1, its logs in `log`; stopped with its group on exit."""
     # Without Redis, production's shared cache is the database's: its tables come with `migrate`, which the test
     # database (built by pytest-django under the suite's own cache settings) did not run for them.
     subprocess.run(
         [str(REPO / ".venv" / "bin" / "python"), "manage.py", "createcachetable"], cwd=REPO, env=env, check=True
     )
-    port = _free_port()
-    args = [str(GUNICORN), "newsroom.wsgi:application", "--bind", f"127.0.0.1:{port}", "--workers", str(workers),
-            "--log-level", "warning", "--graceful-timeout", "5"]  # fmt: skip
-    with log.open("wb") as stderr:
-        process = subprocess.Popen(
-            args, cwd=REPO, env=env, stdout=subprocess.DEVNULL, stderr=stderr, start_new_session=True
-        )
-    site = Site(f"http://127.0.0.1:{port}", process, log)
-    try:
-        deadline = time.monotonic() + 60
-        while True:
-            try:
-                with urllib.request.urlopen(f"{site.base_url}/healthz", timeout=5):  # noqa: S310 - our own server
-                    break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    raise RuntimeError(f"gunicorn did not start:\n{log.read_text(errors='replace')}") from None
-                time.sleep(0.1)
-        yield site
-    finally:
-        if process.poll() is None:
-            os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=30)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+    with Gunicorn(env, workers=workers, log=log) as server:
+        yield Site(server.base, server.process, log)
