@@ -253,3 +253,12 @@ def test_search_ranks_only_the_newest_matches(client, db, monkeypatch):
     assert titles == ["Robots today", "Item 0", "Item 1"]
     assert "These are the best of the newest 3 matches. Add a word to find older stories." in html
     assert "These are the best" not in client.get("/search/?q=yore").content.decode()
+
+
+def test_search_window_is_written_with_a_thousands_separator(rf, db):
+    from django.core.paginator import Paginator
+    from django.template.loader import render_to_string
+
+    page = Paginator([], 20).page(1)
+    html = render_to_string("articles/search.html", {"q": "x", "page": page, "window_end": 1000}, request=rf.get("/"))
+    assert "the best of the newest 1,000 matches" in html
