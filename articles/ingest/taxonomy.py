@@ -132,8 +132,14 @@ def _provider(data: dict) -> Provider:
             )
         )
     if logos:
-        provider.logos.all().delete()
-        Image.objects.bulk_create(logos)
+        # A logo listed as before keeps its row, and with it the copy already cached: only changes are written.
+        def key(image: Image) -> tuple:
+            return image.url_hash, image.position, image.width, image.height
+
+        listed = {key(logo) for logo in logos}
+        kept = {key(image): image.pk for image in provider.logos.all() if key(image) in listed}
+        provider.logos.exclude(pk__in=kept.values()).delete()
+        Image.objects.bulk_create([logo for logo in logos if key(logo) not in kept])
     return provider
 
 

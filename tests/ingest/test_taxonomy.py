@@ -168,3 +168,20 @@ def test_taxonomy_keeps_an_editors_provider_name_and_fills_a_missing_one(tmp_pat
         ("example.com", "Example (edited)", ["EX", "Example News", "Example News Daily"]),
         ("unnamed.example", "Unnamed", ["EX", "Unnamed Daily"]),
     ]
+
+
+def test_taxonomy_reimport_keeps_a_cached_logo_and_replaces_a_changed_one(tmp_path):
+    data = tmp_path / "example.md"
+    logo = "https://example.com/logo-{}.png"
+    text = "---\ntaxonomy: organization\ndomain: example.com\nname: Example\nimages: [{{url: '{}', width: 50}}]\n---\n"
+    data.write_text(text.format(logo.format(1)))
+    run("import_taxonomy", data)
+    cached = Image.objects.get(provider__domain="example.com")
+    Image.objects.filter(pk=cached.pk).update(status=Image.Status.CACHED, file="images/logo-1.png")
+
+    run("import_taxonomy", data)  # the same logo: its row and cached copy stay, nothing to fetch again
+    assert list(Image.objects.values_list("pk", "url", "status")) == [(cached.pk, logo.format(1), "cached")]
+
+    data.write_text(text.format(logo.format(2)))
+    run("import_taxonomy", data)  # a new logo replaces the old one
+    assert list(Image.objects.values_list("url", "status", "width")) == [(logo.format(2), "pending", 50)]
