@@ -241,6 +241,9 @@ else:
 PUBLIC_PAGE_CACHE = env_bool("PUBLIC_PAGE_CACHE", True)
 if not env_bool("PUBLIC_CACHE", True):
     CACHES["public"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+# Rendered river entries each process keeps, keyed by the values they show (articles/templatetags/river.py: about
+# 2 KB each); 0 renders every entry.
+RIVER_ENTRY_MEMO = int(os.environ.get("RIVER_ENTRY_MEMO", 2000))
 
 IMAGE_FETCH_ALLOWED_HOSTS = env_list("IMAGE_FETCH_ALLOWED_HOSTS")
 # Image pipeline (articles/images/): limits for fetching untrusted remote images, and the sizes made from them.

@@ -110,6 +110,18 @@ def timestamp(value: datetime | None):
     )
 
 
+@register.simple_tag
+def select_options(choices, selected) -> str:
+    """The <option>s of a menu of (value, label) pairs, the `selected` value marked. One join rather than a template
+    loop: the outlet menu lists every outlet with public stories (about 300 at 10,000 stories), which cost 2.5 ms of
+    a list page through the template engine."""
+    options = (
+        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+        for value, label in choices
+    )
+    return mark_safe("".join(options))  # noqa: S308 - every value and label is escaped above
+
+
 @register.simple_tag(takes_context=True)
 def json_ld(context, data: dict):
     """A JSON-LD block. json_script escapes <, > and & so no value can close the element early."""
