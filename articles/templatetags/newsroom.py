@@ -1,6 +1,7 @@
 """Template helpers of the public site: the one URL guard, images, times, JSON-LD, search highlights and the
 header's topic navigation."""
 
+import html
 from datetime import UTC, datetime
 
 from django import template
@@ -115,8 +116,9 @@ def select_options(choices, selected) -> str:
     """The <option>s of a menu of (value, label) pairs, the `selected` value marked. One join rather than a template
     loop: the outlet menu lists every outlet with public stories (about 300 at 10,000 stories), which cost 2.5 ms of
     a list page through the template engine."""
+    # html.escape is what django.utils.html.escape calls, without its lazy-string wrapper (a third of the time here).
     options = (
-        f'<option value="{escape(value)}"{" selected" if value == selected else ""}>{escape(label)}</option>'
+        f'<option value="{html.escape(value)}"{" selected" if value == selected else ""}>{html.escape(label)}</option>'
         for value, label in choices
     )
     return mark_safe("".join(options))  # noqa: S308 - every value and label is escaped above
