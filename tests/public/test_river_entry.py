@@ -49,9 +49,7 @@ NESTED = {
                  (("Outlet", "https://outlet.example.org/1", True, "Coverage one"), BASE.coverage[1]),
                  (("Outlet", "https://outlet.example.org/1", False, "Coverage two"), BASE.coverage[1])],
 }  # fmt: skip
-VARIANTS = list(CHANGES.items()) + [
-    (name, value) for name, values in NESTED.items() for value in values
-]
+VARIANTS = list(CHANGES.items()) + [(name, value) for name, values in NESTED.items() for value in values]
 
 
 @pytest.fixture(autouse=True)
