@@ -32,6 +32,7 @@ from collections.abc import Callable, Mapping
 from functools import wraps
 from urllib.parse import urlencode
 
+from django.conf import settings
 from django.core.cache import caches
 from django.core.cache.backends.dummy import DummyCache
 from django.core.cache.backends.locmem import LocMemCache
@@ -221,9 +222,10 @@ def canonical_query(request, params: Parameters) -> None:
 
 def _lookup(request) -> tuple:
     """(cache, version, key, the stored entry or None) for a request already narrowed by canonical_query; version
-    None when nothing may be read or stored (no cache, or Redis unreachable)."""
+    None when nothing may be read or stored (pages off, no cache, or Redis unreachable)."""
     cache = public_cache()
-    version = None if isinstance(cache, DummyCache) else public_version()
+    # Pages off (settings.PUBLIC_PAGE_CACHE) leaves cached_public_value() on: what a page miss costs in production.
+    version = None if not settings.PUBLIC_PAGE_CACHE or isinstance(cache, DummyCache) else public_version()
     if version is None or cache_degraded(cache):
         return cache, None, None, None
     key = _page_key(request, version)

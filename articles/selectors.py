@@ -454,6 +454,11 @@ class TopicIndex:
         """The topic filter's options: every topic with public stories, alphabetically."""
         return [(topic.slug, topic.name) for topic in self.topics if topic.id in self.visible_ids]
 
+    @cached_property
+    def outlet_choices(self) -> list[tuple[str, str]]:
+        """The outlet filter's options: (domain, name) of the outlets with public stories, alphabetically."""
+        return [(outlet.domain, outlet.name) for outlet in self.outlets]
+
 
 TOPIC_ROW, OUTLET_ROW = 0, 1
 

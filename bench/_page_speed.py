@@ -8,8 +8,10 @@ N-item batch (10,000 by default), each server with gunicorn's sync workers on 12
   2. the ceiling: a static "hello" WSGI app on the same gunicorn, what any page served by these workers can reach;
   3. the peer: ../shared/peers/wagtail (Wagtail, the CMS a newsroom would otherwise install) with the same N items
      from the same batch, its /news/ index (20 pages a page) on the same number of workers;
-  4. the site with the public page cache off (PUBLIC_PAGE_CACHE=0): home, an "Older stories" page half-way down
-     the river (at most 500 pages), top stories, article, topic, search, the article and story APIs;
+  4. the site with the public page cache off (PUBLIC_PAGE_CACHE=0: values such as the topic index stay cached, as on
+     a page miss in production): home, an "Older stories" page half-way down the river (at most 500 pages), top
+     stories, article, topic, search, the article and story APIs; again without the memo of rendered river entries
+     (RIVER_ENTRY_MEMO=0, `no-memo`), and with every public cache off as well (PUBLIC_CACHE=0, `no-cache`);
   5. the same with the cache on (production's default, the database cache, unless CACHE_URL is set), and once
      more with a private Redis as the shared cache when Debian's redis-server is installed (the wrapper starts it).
 Besides requests/s and p99 it reports the server CPU per request (gunicorn workers plus PostgreSQL, from
@@ -382,6 +384,12 @@ def main() -> None:
             measure("peer", peer, ["news"])
     with Server("newsroom.wsgi:application", uncached, options.workers) as site:
         measure("uncached", site, site_pages)
+    # The same without the memo of rendered river entries, then with every public cache off, the topic index's too.
+    no_memo = {**uncached, "RIVER_ENTRY_MEMO": "0"}
+    with Server("newsroom.wsgi:application", no_memo, options.workers) as site:
+        measure("no-memo", site, site_pages)
+    with Server("newsroom.wsgi:application", {**no_memo, "PUBLIC_CACHE": "0"}, options.workers) as site:
+        measure("no-cache", site, site_pages)
     with Server("newsroom.wsgi:application", {**env, "PUBLIC_PAGE_CACHE": "1"}, options.workers) as site:
         measure("cached", site, site_pages)
     if redis_url:
@@ -418,7 +426,9 @@ def report(results: list[dict], pages: dict, counts: dict, stories: int, options
     peer = find.get(("peer", "news"))
     if peer is None:
         return
-    for run, target in (("uncached", TARGET_UNCACHED), ("cached", TARGET_CACHED), ("redis", TARGET_CACHED)):
+    runs = (("uncached", TARGET_UNCACHED), ("no-memo", TARGET_UNCACHED), ("no-cache", TARGET_UNCACHED),
+            ("cached", TARGET_CACHED), ("redis", TARGET_CACHED))  # fmt: skip
+    for run, target in runs:
         for name in ("home", "topic", "article"):
             if (mine := find.get((run, name))) is None:
                 continue

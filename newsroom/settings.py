@@ -235,10 +235,15 @@ else:
             "OPTIONS": {"MAX_ENTRIES": 5000},
         },
     }
-# "public" holds rendered public pages, feeds and API responses (articles/cache.py); PUBLIC_PAGE_CACHE=0
-# turns it off (benchmarks, debugging).
-if not env_bool("PUBLIC_PAGE_CACHE", True):
+# "public" holds rendered public pages, feeds and API responses, and values every page needs such as the topic index
+# (articles/cache.py). PUBLIC_PAGE_CACHE=0 renders every response (what a page-cache miss costs in production, where
+# the values stay cached); PUBLIC_CACHE=0 turns the whole public cache off, values included (benchmarks, debugging).
+PUBLIC_PAGE_CACHE = env_bool("PUBLIC_PAGE_CACHE", True)
+if not env_bool("PUBLIC_CACHE", True):
     CACHES["public"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}
+# Rendered river entries each process keeps, keyed by the values they show (articles/templatetags/river.py: about
+# 2 KB each); 0 renders every entry.
+RIVER_ENTRY_MEMO = int(os.environ.get("RIVER_ENTRY_MEMO", 2000))
 
 IMAGE_FETCH_ALLOWED_HOSTS = env_list("IMAGE_FETCH_ALLOWED_HOSTS")
 # Image pipeline (articles/images/): limits for fetching untrusted remote images, and the sizes made from them.

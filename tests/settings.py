@@ -11,5 +11,5 @@ from newsroom.settings import CACHE_URL, LOCAL_MEMORY_CACHES, env_bool
 
 if not CACHE_URL:
     CACHES = {**LOCAL_MEMORY_CACHES}
-    if not env_bool("PUBLIC_PAGE_CACHE", True):
+    if not env_bool("PUBLIC_CACHE", True):
         CACHES["public"] = {"BACKEND": "django.core.cache.backends.dummy.DummyCache"}

