@@ -63,7 +63,9 @@ class CachedPageHits:
         """(request, status line, headers, body) of the route's page, or None for Django to answer."""
         if environ.get("REQUEST_METHOD") not in ("GET", "HEAD"):
             return None
-        request = WSGIRequest(environ)
+        # A copy: WSGIRequest writes the decoded path into the environ it is given, and Django's handler, if it
+        # answers instead, must decode the one the server sent.
+        request = WSGIRequest(environ.copy())
         if not PublicPageHitMiddleware.anonymous(request):
             return None
         try:

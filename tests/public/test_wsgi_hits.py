@@ -38,8 +38,15 @@ def app():
     return CachedPageHits(WSGIHandler())
 
 
+class EnvironFactory(RequestFactory):
+    """RequestFactory's environ as a WSGI server hands it over (its WSGIRequest writes the decoded path back in)."""
+
+    def request(self, **request):
+        return self._base_environ(**request)
+
+
 def call(app, path: str = "/", *, method: str = "get", headers: dict | None = None, **environ) -> Answer:
-    environ = getattr(RequestFactory(), method)(path, headers=headers, **environ).environ
+    environ = getattr(EnvironFactory(), method)(path, headers=headers, **environ)
     started = []
 
     def mark(**kwargs):
@@ -160,6 +167,14 @@ def test_other_urls_and_methods_go_to_django(app, story):
     bad_host = call(app, HTTP_HOST="evil.example")
     assert bad_host.status == 400 and bad_host.through_django
     assert call(app, "/healthz").through_django
+
+
+def test_a_request_handed_to_django_reaches_it_as_the_server_sent_it(app, story):
+    # WSGI carries the path's bytes as latin-1 text: Django's handler must get them undecoded, whatever was tried
+    # before it (a decoded "٢" cannot be encoded back to latin-1: a 500).
+    assert call(app, "/topics/%D9%A2/").status == 404
+    warm(app, "/topics/robots/?q=%D9%A2")
+    assert not call(app, "/topics/robots/?q=%D9%A2").through_django
 
 
 def test_a_changed_setting_sends_hits_back_to_django(app, story):
