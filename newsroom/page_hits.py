@@ -7,18 +7,29 @@ articles.cache, with the same key, the same fresh CSP nonce and ETag, and the he
 those of the header-setting middleware below it in settings.MIDDLEWARE, run on the response in the same order.
 Anything else, and every miss, goes through the full stack unchanged. Requests carrying a session or CSRF cookie
 (editors, anyone who used a form) never take the shortcut, nor do those the stack would refuse or redirect.
+
+Each 200 it answers for a page no rate limit counts leaves a *route*: the URL as the reader sent it (scheme, host,
+path, query string), the version and key the page was found under, and the response's headers. Every check here
+depends only on that URL (and on settings), so newsroom.wsgi_hits answers the next request for it in front of
+Django's handler while the shared version is still the route's, without repeating them.
 """
+
+import threading
+from collections import OrderedDict
+from typing import NamedTuple
 
 from django.conf import settings
 from django.core.exceptions import DisallowedHost, ImproperlyConfigured, SuspiciousOperation
+from django.core.signals import setting_changed
 from django.db import DatabaseError
+from django.dispatch import receiver
 from django.http import HttpRequest, HttpResponse
 from django.middleware.security import SecurityMiddleware
 from django.urls import Resolver404, resolve
 from django.utils.csp import LazyNonce
 from django.utils.module_loading import import_string
 
-from articles.cache import stored_response
+from articles.cache import stored_page
 from newsroom.hygiene import unusable_text
 from newsroom.throttling import ClientRateThrottle, limited_scope
 
@@ -42,6 +53,63 @@ SKIPPED_MIDDLEWARE = {
     "newsroom.errors.DatabaseUnavailableMiddleware",
     "axes.middleware.AxesMiddleware",
 }
+
+
+# URLs whose last hit each worker remembers (a route holds the URL and the headers, not the page).
+ROUTES = 256
+
+
+class Route(NamedTuple):
+    version: int
+    key: str  # the page's key in articles.cache, whose worker copy holds the body
+    status: str  # "200 OK"
+    headers: tuple[tuple[str, tuple[str, ...]], ...]  # each value cut where the CSP nonce goes; no Content-Length
+
+
+_routes: OrderedDict[tuple, Route] = OrderedDict()  # least recently used first
+_routes_lock = threading.Lock()
+
+
+def route_address(request: HttpRequest) -> tuple:
+    """What every check of a hit depends on, as the reader sent it (get_host() refuses a host not allowed)."""
+    return request.scheme, request.get_host(), request.path, request.path_info, request.META.get("QUERY_STRING", "")
+
+
+def remember(address: tuple, request: HttpRequest, version: int, key: str, response: HttpResponse) -> None:
+    if response.cookies or response.streaming:
+        return
+    nonce = str(request._csp_nonce) if request._csp_nonce else None  # an unused LazyNonce is falsy
+    headers = tuple(
+        (name, tuple(value.split(nonce)) if nonce else (value,))
+        for name, value in response.items()
+        if name.lower() != "content-length"
+    )
+    route = Route(version, key, f"{response.status_code} {response.reason_phrase}", headers)
+    with _routes_lock:
+        _routes[address] = route
+        _routes.move_to_end(address)
+        while len(_routes) > ROUTES:
+            _routes.popitem(last=False)
+
+
+def route(address: tuple) -> Route | None:
+    with _routes_lock:
+        found = _routes.get(address)
+        if found is not None:
+            _routes.move_to_end(address)
+        return found
+
+
+def forget(address: tuple) -> None:
+    with _routes_lock:
+        _routes.pop(address, None)
+
+
+@receiver(setting_changed)
+def _forget_all(**kwargs):
+    # A route holds the verdict of checks that read settings (hosts, HTTPS redirect, rate limits): tests change them.
+    with _routes_lock:
+        _routes.clear()
 
 
 def _unused(request):  # the header middleware are only asked for their process_response here
@@ -70,7 +138,7 @@ class PublicPageHitMiddleware:
         try:
             if unusable_text(request):
                 return None
-            request.get_host()  # an unknown host gets the stack's 400
+            address = route_address(request)  # an unknown host gets the stack's 400
             match = resolve(request.path_info)
         except (Resolver404, DisallowedHost, SuspiciousOperation):
             return None
@@ -79,11 +147,20 @@ class PublicPageHitMiddleware:
             return None
         request._csp_nonce = LazyNonce()  # what the CSP middleware gives every request
         try:
-            response = stored_response(request, params)
+            stored = stored_page(request, params)
         except DatabaseError:  # the database cache is away: the stack answers with its 503 page
             return None
-        if response is None or not self.within_rate_limit(request, match):
+        if stored is None or not self.within_rate_limit(request, match):
             return None
+        response = self.finish(request, stored.response)
+        if response.status_code == 200 and all(limited_scope(match, method) is None for method in ("GET", "HEAD")):
+            # Every check above gives the same verdict to the next request for this URL (scheme, host, path and
+            # query): newsroom.wsgi_hits may answer it in front of the handler while the version stays.
+            remember(address, request, stored.version, stored.key, response)
+        return response
+
+    def finish(self, request: HttpRequest, response: HttpResponse) -> HttpResponse:
+        """The headers the full stack's middleware would add to this response."""
         for hook in self.response_hooks:
             response = hook.process_response(request, response)
         return response

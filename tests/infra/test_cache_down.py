@@ -2,12 +2,16 @@
 
 import pytest
 from django.core.cache import caches
+from django.core.handlers.wsgi import WSGIHandler
 
 from articles import cache as page_cache
 from articles.models import Article
 from articles.services import unpublish_articles
+from newsroom.page_hits import _routes
+from newsroom.wsgi_hits import CachedPageHits
 from tests.infra.conftest import redis_caches
 from tests.public.conftest import make_article
+from tests.public.test_wsgi_hits import call, warm
 
 
 @pytest.fixture
@@ -63,3 +67,36 @@ def test_a_publish_in_the_admin_works_while_redis_is_down(admin_client, db, on_p
     assert response.status_code == 302
     story.refresh_from_db()
     assert story.published
+
+
+@pytest.fixture
+def app():
+    """The site's WSGI application (newsroom/wsgi.py), which answers repeated hits in front of Django's handler."""
+    page_cache._local_pages.clear()
+    _routes.clear()
+    return CachedPageHits(WSGIHandler())
+
+
+def test_while_redis_is_down_pages_are_rendered_by_django(app, db, on_private_redis):
+    story = make_article("Robots fold laundry", slug="robots-fold")
+    warm(app)
+    assert not call(app).through_django
+    on_private_redis.stop()
+    down = call(app)
+    assert down.status == 200 and down.through_django and b"robots-fold" in down.body
+    story.published = False
+    story.save()
+    assert b"robots-fold" not in call(app).body
+
+
+def test_a_bump_owed_from_a_network_split_is_paid_before_a_hit(app, db, on_private_redis, django_user_model):
+    story = make_article("Robots fold laundry", slug="robots-fold")
+    warm(app)
+    assert not call(app).through_django
+    on_private_redis.pause()  # Redis keeps the version and the page; the bump cannot reach it
+    try:
+        unpublish_articles(articles=Article.objects.filter(pk=story.pk), by=django_user_model.objects.create_user("e"))
+    finally:
+        on_private_redis.resume()
+    response = call(app)
+    assert response.status == 200 and b"robots-fold" not in response.body

@@ -12,6 +12,7 @@ from articles.cache import _local_pages, bump_public_version
 from articles.models import Article, Image, RelatedLink, Story, Topic
 from articles.stories.clustering import refresh_stories
 from articles.stories.identity import url_identity_hash
+from newsroom.page_hits import _routes
 from providers.models import Provider
 
 HOSTILE = '<script>alert("x")</script>&amp; "quoted" \'single\' </title></script><img src=x onerror=alert(1)>'
@@ -91,12 +92,15 @@ def parse_xml(content: bytes) -> ET.Element:
 
 @pytest.fixture(autouse=True)
 def _fresh_public_cache():
-    # The local-memory cache, and each worker's copies of shared entries, outlive each test's database rollback.
+    # The local-memory cache, each worker's copies of shared entries and the routes of its hits (newsroom.page_hits)
+    # outlive each test's database rollback.
     caches["public"].clear()
     _local_pages.clear()
+    _routes.clear()
     yield
     caches["public"].clear()
     _local_pages.clear()
+    _routes.clear()
 
 
 @pytest.fixture

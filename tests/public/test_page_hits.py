@@ -150,26 +150,38 @@ def test_a_middleware_it_does_not_know_stops_the_start(settings):
 def test_gunicorn_serves_hits_like_the_full_stack(django_db_setup, tmp_path):
     make_article("Robots learn to fold laundry", slug="story-robots")
 
-    def get(path: str, cookie: str = "") -> tuple[bytes, dict]:
+    def get(path: str, cookie: str = "", method: str = "GET", **headers) -> tuple[int, bytes, dict]:
         connection = http.client.HTTPConnection("127.0.0.1", port, timeout=60)
         try:
-            connection.request("GET", path, headers={"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {})})
+            headers = {"Host": "127.0.0.1", **({"Cookie": cookie} if cookie else {}), **headers}
+            connection.request(method, path, headers=headers)
             response = connection.getresponse()
-            assert response.status == 200, path
-            return response.read(), {name.lower(): value for name, value in response.getheaders()}
+            return response.status, response.read(), {name.lower(): value for name, value in response.getheaders()}
         finally:
             connection.close()
 
     with gunicorn_site(site_env(), tmp_path / "gunicorn.log") as site:
         port = int(site.base_url.rsplit(":", 1)[1])
         ready = len(site.log_lines())
-        get("/")
-        hit_body, hit = get("/")
-        full_body, full = get("/", "csrftoken=abcdefghijklmnopqrstuvwxyz012345")
+        get("/")  # a miss
+        hit = get("/")  # a hit inside Django, which leaves a route (newsroom.page_hits)
+        early = get("/")  # answered in front of Django's handler (newsroom.wsgi_hits)
+        full = get("/", "csrftoken=abcdefghijklmnopqrstuvwxyz012345")
+        head = get("/", method="HEAD")
+        not_modified = get("/", **{"If-None-Match": early[2]["etag"]})
         lines = site.log_lines()[ready:]
-    assert b"story-robots" in hit_body
-    assert without_nonce(hit_body, hit) == without_nonce(full_body, full)
-    assert set(hit) == set(full)
-    for name in set(hit) - {"content-security-policy", "date"}:
-        assert hit[name] == full[name], name
-    assert len([line for line in lines if "msg=request" in line and "path=/ " in line]) == 3, "\n".join(lines)
+    assert hit[0] == early[0] == full[0] == head[0] == 200 and not_modified[0] == 304
+    assert b"story-robots" in early[1]
+    full_body, full_headers = full[1:]
+    for _, body, headers in (hit, early):
+        assert without_nonce(body, headers) == without_nonce(full_body, full_headers)
+        assert set(headers) == set(full_headers)
+        for name in set(headers) - {"content-security-policy", "date"}:
+            assert headers[name] == full_headers[name], name
+        assert int(headers["content-length"]) == len(body)
+    assert nonce(early[2]) not in (nonce(hit[2]), nonce(full_headers))
+    assert head[1] == b"" and head[2]["content-length"] == early[2]["content-length"]
+    assert not_modified[1] == b"" and not_modified[2]["etag"] == early[2]["etag"]
+    requests = [line for line in lines if "msg=request" in line and "path=/ " in line]
+    assert len(requests) == 6, "\n".join(lines)
+    assert [re.search(r"status=(\d+)", line).group(1) for line in requests] == ["200"] * 5 + ["304"]
