@@ -414,7 +414,9 @@ def refuses_anchors(outcome: tuple) -> bool:
 
 
 def read_alike_by_libyaml_and_python(source: str) -> bool:
-    """Whether libyaml and PyYAML's pure-Python parser agree on the text (they differ on some broken YAML)."""
+    """Whether libyaml and PyYAML's pure-Python parser agree on the text (they differ on some broken YAML), as
+    load_mapping gives it to them: without control characters ("---\\x00&\\t" is read as "---&\\t")."""
+    source = yamlsafe._CONTROL.sub("", source)
     outcomes = []
     for loader in (yaml.CSafeLoader, yaml.SafeLoader):
         try:
@@ -492,6 +494,7 @@ def test_the_fast_anchor_check_agrees_with_the_strict_loader_on_fragments(text):
         "a:\n  - &s\n    - 1\n",
         "a: 'x & y'\nb:",
         "a: |\n  block & text\n  *not an alias\n",
+        "---\x00&\t",  # found by Hypothesis: libyaml and PyYAML read the text left without its NUL differently
     ],
 )
 def test_the_fast_anchor_check_agrees_with_the_strict_loader_on_examples(source):
