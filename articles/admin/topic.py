@@ -4,7 +4,7 @@ from django.contrib import admin
 from django.urls import reverse
 from django.utils.html import format_html
 
-from articles.admin.display import counting_changelist
+from articles.admin.display import count_text, counting_changelist
 from articles.models import Article, Topic
 
 
@@ -20,7 +20,7 @@ class TopicAdmin(admin.ModelAdmin):
     show_facets = admin.ShowFacets.NEVER
 
     def get_changelist(self, request, **kwargs):
-        # Counted for the page's topics only, in one grouped query on the through table's topic index.
+        # Counted for the page's topics only, each up to a cap, in one query on the through table's topic index.
         return counting_changelist(("article_count", Article.topics.through, "topic"))
 
     @admin.display(description="keywords")
@@ -32,4 +32,4 @@ class TopicAdmin(admin.ModelAdmin):
     @admin.display(description="articles")
     def article_count(self, topic):
         url = reverse("admin:articles_article_changelist") + f"?topic={topic.pk}"
-        return format_html('<a href="{}">{}</a>', url, topic.article_count)
+        return format_html('<a href="{}">{}</a>', url, count_text(topic.article_count))

@@ -137,6 +137,8 @@ ADMIN_PAGES = {
     "review a story": "/admin/articles/story/{newest_story}/review/",
     "stories": "/admin/articles/story/",
     "images": "/admin/articles/image/",
+    "providers": "/admin/providers/provider/",  # each row's article and related-link counts, capped
+    "topics": "/admin/articles/topic/",
     "related links": "/admin/articles/relatedlink/",
 }
 
