@@ -74,6 +74,7 @@ def merge_providers(modeladmin, request, queryset):
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     list_display = ("logo", "name", "domain", "article_count", "related_count", "created_at")
+    change_list_template = "admin/planned_change_list.html"  # rows from one plan per page (articles/admin/rows.py)
     list_display_links = ("name",)
     search_fields = ("name", "domain")
     actions = [merge_providers]

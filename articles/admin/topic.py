@@ -11,6 +11,7 @@ from articles.models import Article, Topic
 @admin.register(Topic)
 class TopicAdmin(admin.ModelAdmin):
     list_display = ("name", "parent", "shortname", "keyword_list", "article_count")
+    change_list_template = "admin/planned_change_list.html"  # rows from one plan per page (articles/admin/rows.py)
     list_select_related = ("parent",)
     search_fields = ("name", "shortname", "slug")
     autocomplete_fields = ("parent",)

@@ -68,14 +68,17 @@ def test_the_article_list_rows_are_djangos_without_the_right_to_publish(client, 
     assert planned_rows == django_rows
 
 
-def test_the_article_page_draws_the_planned_rows(client, newsroom):
-    client.force_login(make_user("edna", "Editors"))
-    response = client.get(f"{CHANGELIST}?status=draft")
-    html = response.content.decode()
-    _, planned_rows = both(client, f"{CHANGELIST}?status=draft")
+@pytest.mark.parametrize("url", [f"{CHANGELIST}?status=draft", "/admin/providers/provider/", "/admin/articles/topic/"])
+def test_the_article_provider_and_topic_pages_draw_the_planned_rows(client, newsroom, url, monkeypatch):
+    client.force_login(make_user("boss", superuser=True))
+    calls = []
+    planned = rows.rows
+    monkeypatch.setattr(rows, "rows", lambda cl: calls.append(cl) or planned(cl))
+    html = client.get(url).content.decode()
+    assert calls, "the page's rows were not planned"
+    _, planned_rows = both(client, url)
     for cells, _ in planned_rows:
         assert "<tr>" + "".join(cells) + "</tr>" in html
-    assert "_changelist_filters=status%3Ddraft" in html
 
 
 @pytest.mark.parametrize(
