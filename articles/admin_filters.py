@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, QuerySet
 from django.db.models.functions import Now
 from django.utils import timezone
 
+from articles.admin import direct_inputs
 from articles.models import NEEDS_REVIEW, Article
 
 
@@ -202,11 +203,13 @@ class AutocompleteFilter(_FormFilter):
         self.choice_field = forms.ModelChoiceField(
             queryset=field.remote_field.model._default_manager.all(),
             required=False,
-            widget=_FilterAutocomplete(
-                field,
-                model_admin.admin_site,
-                attrs={"id": f"filter-{self.parameter_name}"},
-                placeholder=f"Find a {self.title}…",
+            widget=direct_inputs.direct(
+                _FilterAutocomplete(
+                    field,
+                    model_admin.admin_site,
+                    attrs={"id": f"filter-{self.parameter_name}"},
+                    placeholder=f"Find a {self.title}…",
+                )
             ),
         )
 

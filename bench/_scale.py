@@ -25,6 +25,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from urllib.parse import quote, urlsplit
 
 import psycopg
 from _common import (
@@ -278,7 +279,9 @@ class Pages:
         admin = "/admin/articles/article/"
         from articles.models import Article
 
-        article_id = Article.objects.get(slug=f["article"]).pk
+        article = Article.objects.get(slug=f["article"])
+        article_id = article.pk
+        url_part = quote(urlsplit(article.web_url).path)  # part of a URL: a substring match (a trigram index)
         return [
             ("public", "home", "/"),
             ("public", "home, 50th older page", f"/?before={river_cursor}"),
@@ -294,6 +297,7 @@ class Pages:
             ("public", "sitemap, last articles page", f"/sitemap-articles.xml?p={self.last_sitemap_page()}"),
             ("api", "api articles", "/api/articles/"),
             ("api", "api articles, deep page", f"/api/articles/?page={f['api_page']}"),
+            ("api", "api articles, filtered", f"/api/articles/?topic={f['topic']}&quality_min=50&type=article"),
             ("api", "api article", f"/api/articles/{f['article']}/"),
             ("api", "api stories", "/api/stories/"),
             ("api", "api stories, 50th page", f"/api/stories/?before={api_cursor}"),
@@ -303,6 +307,9 @@ class Pages:
             ("admin", "admin filter", f"{admin}?status=live&quality_band=75-99"),
             ("admin", "admin change form", f"{admin}{article_id}/change/"),
             ("admin", "admin dashboard", "/admin/"),
+            ("admin", "admin search, part of a URL", f"{admin}?q={url_part}"),
+            ("admin", "admin providers", "/admin/providers/provider/"),
+            ("admin", "admin topics", "/admin/articles/topic/"),
         ]
 
     @staticmethod

@@ -5,10 +5,11 @@ from django.contrib.admin import helpers
 from django.contrib.admin.options import ActionLocation
 from django.template.response import TemplateResponse
 from django.urls import reverse
+from django.utils.formats import number_format
 from django.utils.html import format_html, format_html_join
 
 from articles import services
-from articles.admin.display import attach_counts, counting_changelist, first, thumbnail
+from articles.admin.display import attach_counts, count_text, counting_changelist, first, thumbnail
 from articles.models import Article, Image, RelatedLink
 from providers.models import Provider
 
@@ -73,6 +74,7 @@ def merge_providers(modeladmin, request, queryset):
 @admin.register(Provider)
 class ProviderAdmin(admin.ModelAdmin):
     list_display = ("logo", "name", "domain", "article_count", "related_count", "created_at")
+    change_list_template = "admin/planned_change_list.html"  # rows from one plan per page (articles/admin/rows.py)
     list_display_links = ("name",)
     search_fields = ("name", "domain")
     actions = [merge_providers]
@@ -109,16 +111,16 @@ class ProviderAdmin(admin.ModelAdmin):
 
     @admin.display(description="articles")
     def article_count(self, provider):
-        count = getattr(provider, "article_count", None)
-        if count is None:  # the change form: one provider, one indexed count
-            count = provider.articles.count()
+        count = getattr(provider, "article_count", None)  # the list's, capped (counting_changelist)
+        # The change form: one provider, one exact count on the provider index.
+        text = count_text(count) if count is not None else number_format(provider.articles.count())
         url = reverse("admin:articles_article_changelist") + f"?provider={provider.pk}"
-        return format_html('<a href="{}">{}</a>', url, count)
+        return format_html('<a href="{}">{}</a>', url, text)
 
     @admin.display(description="related coverage")
     def related_count(self, provider):
         count = getattr(provider, "related_count", None)
-        return provider.related_links.count() if count is None else count
+        return count_text(count) if count is not None else number_format(provider.related_links.count())
 
     @admin.display(description="merged domains")
     def merged_domains(self, provider):

@@ -8,6 +8,7 @@ from django.core.exceptions import ValidationError
 from django.utils import timezone
 
 from articles import services
+from articles.admin import direct_inputs
 from articles.limits import INT_MAX, INT_MIN
 from articles.models import Article, Story, Topic
 from articles.stories import services as story_services
@@ -39,6 +40,8 @@ class ArticleActionForm(helpers.ActionForm):
         super().__init__(*args, **kwargs)
         # The browser sends a wall-clock time; it is read in the server's current time zone.
         self.fields["publish_at"].label = f"Publish at ({timezone.get_current_timezone_name()})"
+        for field in self.fields.values():
+            field.widget = direct_inputs.direct(field.widget)  # the action menu and the topic autocomplete too
 
 
 def _field(request, name: str) -> str:

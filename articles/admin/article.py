@@ -45,13 +45,19 @@ from articles.admin_filters import (
     TopicFilter,
 )
 from articles.desk import upstream
-from articles.models import EDITORIAL_FIELDS, Article, RelatedLink, Topic
+from articles.models import EDITORIAL_FIELDS, Article, Image, RelatedLink, Topic
 from articles.paginator import EstimatedCountPaginator
 
 # The story form's first fieldset; `topic_sources` says where each topic came from (file, automatic, editor).
 STORY_FIELDS = ("title", "excerpt", ("category", "type"), "provider", "topics", "topic_sources", "published_at")
-# Columns the change list never shows: kept out of its SELECT.
-_LIST_DEFERRED = ("secured", "extra", "original_url", "amp_url", "cdn_amp_url", "source_path", "excerpt")
+# Columns the change list never shows, its related rows' included: kept out of its SELECT (JSON decoded for nothing).
+_LIST_DEFERRED = (
+    "secured", "extra", "original_url", "amp_url", "cdn_amp_url", "source_path", "excerpt", "web_url_hash",
+    "content_hash", "provider__other_names", "provider__merged_domains", "provider__extra", "reviewed_by__password",
+    "reviewed_by__first_name", "reviewed_by__last_name", "reviewed_by__email",
+)  # fmt: skip
+# What a thumbnail needs of an image (Image.display_url), and what the prefetch matches it by.
+_THUMBNAIL_FIELDS = ("id", "article_id", "position", "url", "file", "status", "renditions")
 
 
 def is_public(article: Article) -> bool:
@@ -67,7 +73,7 @@ class ArticleChangeList(ChangeList):
             .get_queryset(request, exclude_parameters)
             .defer(*_LIST_DEFERRED)
             .prefetch_related(
-                "images",
+                Prefetch("images", queryset=Image.objects.only(*_THUMBNAIL_FIELDS)),
                 Prefetch("topics", queryset=Topic.objects.only("id", "name")),
             )
         )

@@ -2,8 +2,8 @@
 
 Title and excerpt go through the stored `search_vector` column and its GIN index (migration 0003);
 a provider matches by name or domain in its own small table; something that looks like a URL is
-looked up by identity (a unique index) or, for a fragment, by substring. No leading-wildcard
-ILIKE ever runs over the article table's text columns.
+looked up by identity (a unique index) or, for a fragment, by substring through the trigram index on
+web_url (migration 0013). No leading-wildcard ILIKE ever runs over the article table's text columns.
 """
 
 from contextlib import suppress
@@ -40,7 +40,7 @@ def search_articles(queryset: QuerySet, term: str) -> QuerySet:
         return queryset
     if _looks_like_url(term):
         # A whole URL is an identity: one lookup in a unique index. A fragment (or a URL we do not
-        # hold, an AMP variant say) falls back to a substring match, which reads the table.
+        # hold, an AMP variant say) falls back to a substring match, served by the trigram index on web_url.
         with suppress(Invalid):
             exact = queryset.filter(web_url_hash=identity_hash(normalise_url(term)))
             if exact.exists():

@@ -51,9 +51,48 @@ def test_a_direct_input_has_the_attributes_of_the_templated_one(widget, value):
     assert "<script>" not in direct_html
 
 
+SELECTS = [
+    (forms.Select(choices=[("", "---"), ("publish", "Publish <now>"), ("unpublish", 'Say "no" & go')]), "publish"),
+    (forms.Select(choices=[("a", "A")], attrs={"data-width": "14em", "required": True, "disabled": False}), None),
+    (forms.Select(choices=[("Kept", [(1, "One"), (2, "Two")]), ("Gone", [(3, "Three")]), (4, "Four")]), 2),
+    (forms.SelectMultiple(choices=[(1, "One"), (2, "Two"), (3, "Three")]), [1, 3]),
+]
+
+
+@pytest.mark.parametrize(("widget", "value"), SELECTS)
+def test_a_direct_select_is_the_templated_one_to_the_character(widget, value):
+    drawn = direct_inputs.direct(widget)
+    assert type(drawn) is not type(widget)
+    attrs = {"id": "id_action"}
+    assert drawn.render("action", value, attrs) == widget.render("action", value, attrs)
+
+
+@pytest.mark.django_db
+def test_a_direct_autocomplete_is_the_templated_one_to_the_character():
+    from django.contrib import admin
+    from django.contrib.admin.widgets import AutocompleteSelect
+
+    from articles.models import Article
+    from providers.models import Provider
+    from tests.admin.conftest import make_provider
+
+    provider = make_provider("example.com", "Example <News>")
+    field = forms.ModelChoiceField(
+        queryset=Provider.objects.all(),
+        widget=AutocompleteSelect(Article._meta.get_field("provider"), admin.site, attrs={"data-width": "200px"}),
+    )
+    widget = field.widget
+    drawn = direct_inputs.direct(widget)
+    assert drawn.render("provider", provider.pk, {"id": "p"}) == widget.render("provider", provider.pk, {"id": "p"})
+    assert "Example &lt;News&gt;" in drawn.render("provider", provider.pk)
+    assert drawn.render("provider", None) == widget.render("provider", None)
+
+
 def test_a_widget_with_a_template_of_its_own_is_left_alone():
-    widget = forms.Select(choices=[("a", "A")])
+    widget = forms.RadioSelect(choices=[("a", "A")])
     assert direct_inputs.direct(widget) is widget
+    boolean = forms.NullBooleanSelect()
+    assert direct_inputs.direct(boolean) is not boolean  # a select like any other
 
     class Fancy(forms.TextInput):
         template_name = "admin/widgets/url.html"
@@ -111,6 +150,26 @@ def test_the_change_list_draws_its_rows_inputs_directly(client, editor):
     selects = [i for i in drawn if i.get("class") == "action-select"]
     assert [i["value"] for i in selects] == [str(a.pk) for a in articles] + [str(oldest.pk)]
     assert selects[0]["aria-label"] == 'Select this object for an action - Story <0> "quoted"'
+
+
+def test_the_change_list_draws_its_selects_directly(client, editor):
+    # The action menu, the topic of the "add a topic" action and the provider and topic filters.
+    client.force_login(editor)
+    make_article("A story")
+    rendered = []
+
+    def record(sender, template, context, **kwargs):
+        rendered.append(template.name)
+
+    template_rendered.connect(record)
+    try:
+        html = client.get(CHANGELIST).content.decode()
+    finally:
+        template_rendered.disconnect(record)
+    assert not [name for name in rendered if name.startswith("django/forms/widgets/select")]
+    assert html.count("<select") == 4
+    assert '<option value="publish">Publish selected articles now</option>' in html
+    assert 'id="filter-provider"' in html and 'id="filter-topic"' in html
 
 
 def test_the_story_form_draws_its_inline_rows_and_inputs_directly(client, editor):
