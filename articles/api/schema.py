@@ -33,12 +33,23 @@ def filter_parameters() -> list[OpenApiParameter]:
 
 INVALID_PARAMETERS = OpenApiResponse(
     {
-        "type": "object",
-        "description": "Each invalid parameter by name, with what is wrong with its value.",
-        "additionalProperties": {"type": "array", "items": {"type": "string"}},
-        "minProperties": 1,
+        "oneOf": [
+            {
+                "type": "object",
+                "description": "Each invalid parameter by name, with what is wrong with its value.",
+                "additionalProperties": {"type": "array", "items": {"type": "string"}},
+                "minProperties": 1,
+            },
+            {
+                "type": "object",
+                "description": "An unusable address: a NUL or a lone surrogate in its path or a parameter's name.",
+                "properties": {"detail": {"type": "string"}},
+                "required": ["detail"],
+                "additionalProperties": False,
+            },
+        ]
     },
-    description="Invalid query parameters (a filter, `page` or `page_size`), each named.",
+    description="Invalid query parameters (a filter, `page` or `page_size`), each named; or an unusable address.",
 )
 
 NOT_FOUND = OpenApiResponse(

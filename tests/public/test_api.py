@@ -2,6 +2,7 @@
 
 from datetime import UTC, datetime
 
+import jsonschema
 import pytest
 import schemathesis
 from hypothesis import HealthCheck, given, settings
@@ -159,10 +160,21 @@ def test_openapi_schema_is_valid_and_documents_the_filters(client, db):
     assert parameters["page_size"] == {"type": "integer", "minimum": 1, "maximum": 100}
     assert parameters["type"]["maxLength"] == 50 and parameters["type"]["minLength"] == 1
     assert parameters["period"]["enum"] == ["day", "week", "month", "custom"]
-    for path in ("/api/articles/", "/api/providers/"):
+    for path in ("/api/articles/", "/api/providers/", "/api/stories/"):
         invalid = schema["paths"][path]["get"]["responses"]["400"]["content"]["application/json"]["schema"]
-        assert invalid["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
+        assert invalid["oneOf"][0]["additionalProperties"] == {"type": "array", "items": {"type": "string"}}
     assert "secured" not in response.content.decode()
+
+
+@pytest.mark.parametrize("target", ["/api/stories/?a%00b=1", "/api/articles/?topic=a%00b", "/api/providers/?page=x"])
+def test_every_api_400_has_the_shape_its_schema_declares(client, db, target):
+    # A NUL in a parameter's name is refused before the API sees it, as {"detail": ...}: the schema says so too.
+    schema = client.get("/api/schema/?format=json").json()
+    path = target.partition("?")[0]
+    declared = schema["paths"][path]["get"]["responses"]["400"]["content"]["application/json"]["schema"]
+    response = client.get(target)
+    assert response.status_code == 400
+    jsonschema.validate(response.json(), declared)
 
 
 @pytest.mark.django_db(transaction=True)
