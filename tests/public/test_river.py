@@ -343,6 +343,9 @@ def test_a_river_entry_builds_its_inline_lines_as_the_full_coverage_begins(world
     items, in its order (members by the lead rule, then links best first, one per URL identity), whatever the
     number of members and links, and with an outlet's own article leading."""
     lead, second = world["robots_lead"], world["robots_second"]
+    takes = [make_article(f"Robots, take {n}", quality=50 - n, published_at=ago(6 + n), provider=other(f"r{n}.example"))
+             for n in range(2)]  # fmt: skip
+    join_story(lead, *takes)  # more other members than inline lines
     for position, quality in enumerate([None, 30, 10, 30]):
         RelatedLink.objects.create(article=second, position=position, web_url=f"https://z.example/{position}",
                                    title=f"Link {position}", quality=quality, provider=other("z.example"))  # fmt: skip
@@ -356,8 +359,8 @@ def test_a_river_entry_builds_its_inline_lines_as_the_full_coverage_begins(world
         assert inline == shown(entry.coverage[:INLINE])
         assert entry.more == max(len(entry.coverage) - INLINE, 0)
         counts.append((len(inline), entry.more))
-    # Robots: 2 other members and 4 distinct links (the repeated identity and the member are not counted twice).
-    assert counts == [(3, 3), (1, 0), (0, 0)]
+    # Robots: 4 other members and 4 distinct links (the repeated identity and the member are not counted twice).
+    assert counts == [(3, 5), (1, 0), (0, 0)]
 
 
 def test_a_members_outlet_keeps_its_logo_when_a_link_from_that_outlet_is_built_first(world):
