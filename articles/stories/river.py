@@ -34,7 +34,7 @@ def everything(queryset: QuerySet) -> QuerySet:
 def placements(matching: Matching = everything) -> QuerySet:
     """The article placing each story that has a matching public article, newest first."""
     if matching is everything:
-        return _all_placements()
+        return _all_placements().all()  # a clone: a caller evaluating it must not fill the kept one's results
     return _placements(matching)
 
 

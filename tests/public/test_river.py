@@ -384,3 +384,9 @@ def test_the_querysets_kept_between_requests_hold_no_value_of_their_own():
     for queryset in (_all_placements(), _member_rows(), _link_rows(False), _link_rows(True)):
         _, params = queryset.query.sql_with_params()
         assert all(isinstance(param, int) for param in params), params  # published = true, EXISTS's SELECT 1
+
+
+def test_a_caller_evaluating_the_home_rivers_queryset_does_not_freeze_it(world):
+    assert world["plain_new"].pk in {article.pk for article in placements()}
+    newer = make_article("Published after the first look", published_at=ago(0.1))
+    assert newer.pk in {article.pk for article in placements()}
