@@ -11,6 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import cache
 
 from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
@@ -32,6 +33,19 @@ def everything(queryset: QuerySet) -> QuerySet:
 
 def placements(matching: Matching = everything) -> QuerySet:
     """The article placing each story that has a matching public article, newest first."""
+    if matching is everything:
+        return _all_placements().all()  # a clone: a caller evaluating it must not fill the kept one's results
+    return _placements(matching)
+
+
+@cache
+def _all_placements() -> QuerySet:
+    # Built once a process and cloned by every use: building this queryset cost about 1.2 ms a request, twice what
+    # compiling it does (the home page and its older pages; it holds no value of its own, Now() included).
+    return _placements(everything)
+
+
+def _placements(matching: Matching) -> QuerySet:
     newer = matching(public_articles()).filter(
         Q(published_at__gt=OuterRef("published_at")) | Q(published_at=OuterRef("published_at"), id__gt=OuterRef("id")),
         story_id=OuterRef("story_id"),

@@ -44,7 +44,7 @@ def entry_values(story) -> RiverEntry:
     image = lead.card_image
     active = story.active_at
     return RiverEntry(
-        url=story.members[0].url,  # the lead's coverage item (members start with it) holds its URL: one reverse()
+        url=story.lead.get_absolute_url(),
         title=lead.title,
         has_image=image is not None,
         image=picture(image, "card"),

@@ -331,3 +331,62 @@ def test_editors_story_decisions_reach_cached_pages(client, world, django_assert
     assert "Lead story" in html and "Chip best public" in html
     services.split_articles(articles=Article.objects.filter(pk=world["plain_mid"].pk), by=editor)
     assert "Plain middle story" in leads(client, "/")
+
+
+def shown(items) -> list[tuple]:
+    return [(item.title, item.url, item.local, item.outlet_name, item.is_lead) for item in items]
+
+
+@pytest.mark.parametrize("lead_override", [False, True])
+def test_a_river_entry_builds_its_inline_lines_as_the_full_coverage_begins(world, lead_override):
+    """An entry builds only the INLINE lines it shows and counts the rest; they must be the full coverage's first
+    items, in its order (members by the lead rule, then links best first, one per URL identity), whatever the
+    number of members and links, and with an outlet's own article leading."""
+    lead, second = world["robots_lead"], world["robots_second"]
+    takes = [make_article(f"Robots, take {n}", quality=50 - n, published_at=ago(6 + n), provider=other(f"r{n}.example"))
+             for n in range(2)]  # fmt: skip
+    join_story(lead, *takes)  # more other members than inline lines
+    for position, quality in enumerate([None, 30, 10, 30]):
+        RelatedLink.objects.create(article=second, position=position, web_url=f"https://z.example/{position}",
+                                   title=f"Link {position}", quality=quality, provider=other("z.example"))  # fmt: skip
+    RelatedLink.objects.create(article=lead, position=0, web_url="https://z.example/1?utm_source=x", title="Again")
+    RelatedLink.objects.create(article=lead, position=1, web_url=second.web_url, title="A member again")
+    stories = [world["robots"].pk, world["chips"].pk, world["plain_mid"].story_id]
+    leads = {world["robots"].pk: second.pk, world["chips"].pk: world["chips_tie"].pk} if lead_override else None
+    counts = []
+    for entry in story_entries(stories, topics=topic_index(), leads=leads):
+        inline = shown(entry.inline)  # before the full coverage is built: the two must agree
+        assert inline == shown(entry.coverage[:INLINE])
+        assert entry.more == max(len(entry.coverage) - INLINE, 0)
+        counts.append((len(inline), entry.more))
+    # Robots: 4 other members and 4 distinct links (the repeated identity and the member are not counted twice).
+    assert counts == [(3, 5), (1, 0), (0, 0)]
+
+
+def test_a_members_outlet_keeps_its_logo_when_a_link_from_that_outlet_is_built_first(world):
+    """Without images a link brings no logo: building a link's line first must not leave a member of another story
+    from the same outlet without its logo (the members' outlets come with theirs)."""
+    logo_outlet = world["robots_third"].provider  # c.example, with a logo
+    RelatedLink.objects.create(article=world["plain_new"], position=0, web_url="https://c.example/elsewhere",
+                               title="A link from C", provider=logo_outlet)  # fmt: skip
+    newest, robots = story_entries([world["plain_new"].story_id, world["robots"].pk], topics=topic_index())
+    assert [item.outlet.domain for item in newest.inline] == ["c.example"]
+    third = next(item for item in robots.members if item.article.id == world["robots_third"].pk)
+    assert [image.url for image in third.outlet.logo_list] == ["https://img.c.example/logo.png"]
+
+
+def test_the_querysets_kept_between_requests_hold_no_value_of_their_own():
+    """The river's querysets are built once a process and reused: a time or any other value computed in Python
+    would be frozen at the first request (a scheduled story would never turn public); only Now() in the database."""
+    from articles.stories.coverage import _link_rows, _member_rows
+    from articles.stories.river import _all_placements
+
+    for queryset in (_all_placements(), _member_rows(), _link_rows(False), _link_rows(True)):
+        _, params = queryset.query.sql_with_params()
+        assert all(isinstance(param, int) for param in params), params  # published = true, EXISTS's SELECT 1
+
+
+def test_a_caller_evaluating_the_home_rivers_queryset_does_not_freeze_it(world):
+    assert world["plain_new"].pk in {article.pk for article in placements()}
+    newer = make_article("Published after the first look", published_at=ago(0.1))
+    assert newer.pk in {article.pk for article in placements()}
