@@ -182,6 +182,9 @@ def _load_refusing_anchors(source: str, first_line: int):
     tag at its '!'. Only then, or when libyaml refuses the text, does the pure-Python StrictLoader run, to
     refuse or load it with its precise messages: real anchors are rare, '&' in text is not.
     """
+    if "\ufeff" in source:
+        # libyaml does not count a byte-order mark in its marks: they would miss the '&' they must point at.
+        return _strict_load(source, first_line)
     loader = FastLoader(source)
     try:
         try:
@@ -195,6 +198,10 @@ def _load_refusing_anchors(source: str, first_line: int):
                 return loader.build(node)
     finally:
         loader.dispose()
+    return _strict_load(source, first_line)
+
+
+def _strict_load(source: str, first_line: int):
     strict = type("StrictLoaderAt", (StrictLoader,), {"first_line": first_line})
     return yaml.load(source, Loader=strict)  # noqa: S506 - a safe loader
 
