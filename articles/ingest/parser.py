@@ -50,6 +50,12 @@ IMAGE_RULES = {
 }
 # Keys with dedicated handling (everything else is kept verbatim in `extra`).
 ITEM_KEYS = {"title", "webUrl", "publishedDateTime", "provider", "topics", "images", "related", "secured"}
+# The same sets and merged rules, built once rather than for every item, image and related entry.
+_ITEM_RULES = SCALAR_RULES | ITEM_ONLY_RULES
+_ITEM_KNOWN = frozenset(ITEM_KEYS | SCALAR_RULES.keys() | ITEM_ONLY_RULES.keys())
+_IMAGE_KNOWN = frozenset({"url"} | IMAGE_RULES.keys())
+_PROVIDER_KNOWN = frozenset({"name", "domain", "images"})
+_RELATED_KNOWN = frozenset({"title", "webUrl", "publishedDateTime", "provider", "images"} | SCALAR_RULES.keys())
 
 
 def content_hash(data: bytes) -> str:
@@ -81,7 +87,9 @@ class _Collector:
             except f.Invalid as exc:
                 self.warn(prefix + key, f"{exc}; value dropped")
 
-    def unknown_fields(self, data: dict, known: set, prefix: str = "") -> dict:
+    def unknown_fields(self, data: dict, known: frozenset, prefix: str = "") -> dict:
+        if known.issuperset(data):  # the common case, decided in C
+            return {}
         kept = {}
         for key, value in data.items():
             if key in known:
@@ -142,14 +150,14 @@ def _item(raw: dict, log: _Collector) -> ItemRecord | None:
     if log.errors:
         return None
 
-    log.optional(values, raw, SCALAR_RULES | ITEM_ONLY_RULES)
+    log.optional(values, raw, _ITEM_RULES)
     if raw.get("provider") is not None:
         values["provider"] = _provider(raw["provider"], log, "provider")
     values["topics"] = _topics(raw.get("topics"), log)
     values["images"] = _images(raw.get("images"), log, "images")
     values["related"] = _related_list(raw.get("related"), log)
     values["secured"] = _secured(raw.get("secured"), log)
-    values["extra"] = log.unknown_fields(raw, ITEM_KEYS | SCALAR_RULES.keys() | ITEM_ONLY_RULES.keys())
+    values["extra"] = log.unknown_fields(raw, _ITEM_KNOWN)
     record = ItemRecord(**values)
     # Here rather than in the loader: the parser runs on every core, the loader on one.
     record.story_units = item_units(record)
@@ -171,7 +179,7 @@ def _provider(raw, log: _Collector, prefix: str) -> ProviderRecord | None:
         log.warn(f"{prefix}.name", f"{exc}; the domain is used as name")
         name = domain
     images = _images(raw.get("images"), log, f"{prefix}.images")
-    extra = log.unknown_fields(raw, {"name", "domain", "images"}, prefix + ".")
+    extra = log.unknown_fields(raw, _PROVIDER_KNOWN, prefix + ".")
     return ProviderRecord(domain=domain, name=name, images=images, extra=extra)
 
 
@@ -218,7 +226,7 @@ def _images(raw, log: _Collector, prefix: str) -> list[ImageRecord]:
             log.warn(f"{where}.url", f"{exc}; image dropped")
             continue
         log.optional(values, entry, IMAGE_RULES, where + ".")
-        values["extra"] = log.unknown_fields(entry, {"url"} | IMAGE_RULES.keys(), where + ".")
+        values["extra"] = log.unknown_fields(entry, _IMAGE_KNOWN, where + ".")
         images.append(ImageRecord(**values))
     if len(raw) > MAX_IMAGES:
         log.warn(prefix, f"more than {MAX_IMAGES} images; the rest dropped")
@@ -255,8 +263,7 @@ def _related_list(raw, log: _Collector) -> list[RelatedRecord]:
         if entry.get("provider") is not None:
             values["provider"] = _provider(entry["provider"], log, f"{where}.provider")
         values["images"] = _images(entry.get("images"), log, f"{where}.images")
-        known = {"title", "webUrl", "publishedDateTime", "provider", "images"} | SCALAR_RULES.keys()
-        values["extra"] = log.unknown_fields(entry, known, where + ".")
+        values["extra"] = log.unknown_fields(entry, _RELATED_KNOWN, where + ".")
         related.append(RelatedRecord(**values))
     if len(raw) > MAX_RELATED:
         log.warn("related", f"more than {MAX_RELATED} entries; the rest dropped")

@@ -57,28 +57,32 @@ def term_id(word: str) -> int:
     return crc32(word.encode())
 
 
-_TERMS: dict[str, int | None] = {}  # raw word -> term id (None: a stop word); news vocabulary repeats a lot
+_TERMS: dict[bytes, int | None] = {}  # raw word -> term id (None: a stop word); news vocabulary repeats a lot
+# Every ASCII byte but [a-z0-9] becomes a space, so that split() finds what _WORD.findall finds, in half the time.
+_NON_WORD = bytes(byte if chr(byte) in "abcdefghijklmnopqrstuvwxyz0123456789" else 32 for byte in range(256))
+_NO_TERM = frozenset((None,))
 
 
 def term_ids(text: str) -> frozenset[int]:
     """The term ids of words(text), memoised per raw word: this runs for every headline of every import, and a
-    lookup in C (`map`) costs a fraction of a loop in Python."""
+    lookup in C (`map`) costs a fraction of a loop in Python. Bytes rather than text: translate and split are
+    about twice as fast as _WORD.findall (tests/stories/test_similarity.py holds the two to the same words)."""
     text = text.lower()
-    if not text.isascii():
-        text = unicodedata.normalize("NFKD", text).encode("ascii", "ignore").decode()
-    raw = _WORD.findall(text.replace("'s ", " "))
+    data = text.encode() if text.isascii() else unicodedata.normalize("NFKD", text).encode("ascii", "ignore")
+    # No "'s " removal as in words(): the lone "s" it would remove is dropped anyway, being one letter long.
+    raw = data.translate(_NON_WORD).split()
     cache = _TERMS
     try:
-        ids = set(map(cache.__getitem__, raw))
+        ids = frozenset(map(cache.__getitem__, raw))
     except KeyError:
         if len(cache) > 500_000:
             cache.clear()
         for word in raw:
             if word not in cache:
-                cache[word] = None if len(word) < 2 or word in STOP_WORDS else term_id(_singular(word))
-        ids = set(map(cache.__getitem__, raw))
-    ids.discard(None)
-    return frozenset(ids)
+                text = word.decode()
+                cache[word] = None if len(text) < 2 or text in STOP_WORDS else term_id(_singular(text))
+        ids = frozenset(map(cache.__getitem__, raw))
+    return ids - _NO_TERM if None in ids else ids
 
 
 class Unit(NamedTuple):

@@ -317,6 +317,12 @@ def test_yaml_anchors_and_aliases_are_refused_at_the_first_one(extra, reason):
     assert rejected(item(extra=extra), "yaml").reason == reason
 
 
+def test_anchors_after_a_byte_order_mark_are_refused_too():
+    # A BOM opening the front matter once shifted libyaml's marks off the '&', and the billion laughs got through.
+    source = "---\n\ufeff" + BILLION_LAUGHS.lstrip("\n") + "---\n"
+    assert rejected(source, "yaml").reason.startswith("anchors are not allowed")
+
+
 @pytest.mark.parametrize(
     "value",
     [

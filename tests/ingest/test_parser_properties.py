@@ -495,6 +495,8 @@ def test_the_fast_anchor_check_agrees_with_the_strict_loader_on_fragments(text):
         "a: 'x & y'\nb:",
         "a: |\n  block & text\n  *not an alias\n",
         "---\x00&\t",  # found by Hypothesis: libyaml and PyYAML read the text left without its NUL differently
+        "\ufefftitle: &a ",  # found by Hypothesis: libyaml's marks do not count a byte-order mark
+        "\ufeffa: &x [1]\nb: *x\n",
     ],
 )
 def test_the_fast_anchor_check_agrees_with_the_strict_loader_on_examples(source):

@@ -1,7 +1,10 @@
 """Same-event text evidence (articles.stories.similarity), measured on hand-labelled corpus pairs and on
 look-alikes that must stay apart."""
 
-from articles.stories.similarity import Rarity, Unit, evidence, same_event, words
+from hypothesis import example, given
+from hypothesis import strategies as st
+
+from articles.stories.similarity import Rarity, Unit, evidence, same_event, term_id, term_ids, words
 from tests.stories.labelled import corpus_units, labelled_pairs
 
 
@@ -69,3 +72,15 @@ def test_a_company_name_and_a_topic_word_are_not_one_event():
 
 def test_words_fold_case_accents_plurals_and_stop_words():
     assert words("The Faces of Zürich’s AI-generated Companies") == ["face", "zurich", "ai", "generated", "company"]
+
+
+# Words, stop words, apostrophes, accents and characters whose compatibility form is upper-case ASCII ("ℌ").
+_PIECES = [*"abzAZ09 '-.s\t\nℌéÉ’ﬁ²Ⅻ", "the ", "it's ", "faces "]
+_TEXT = st.lists(st.sampled_from(_PIECES), max_size=30).map("".join)
+
+
+@given(_TEXT | st.text(max_size=60))
+@example("ℌello Zürich’s 's ﬁne ²")
+def test_term_ids_are_the_ids_of_the_words(text):
+    # term_ids is the memoised fast path of the same rule: it must find exactly the terms words() finds.
+    assert term_ids(text) == {term_id(word) for word in words(text)}
