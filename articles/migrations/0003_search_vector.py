@@ -6,6 +6,8 @@ migration does nothing on other databases.
 
 from django.db import migrations
 
+from articles.migrations._postgresql import postgresql_only
+
 FORWARD = """
 ALTER TABLE articles_article ADD COLUMN search_vector tsvector GENERATED ALWAYS AS (
     setweight(to_tsvector('english'::regconfig, coalesce(title, '')), 'A')
@@ -19,16 +21,6 @@ ALTER TABLE articles_article DROP COLUMN IF EXISTS search_vector;
 """
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("articles", "0002_editorial_and_image_cache")]
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

@@ -10,6 +10,8 @@ Nothing to do on SQLite, which has no such planner statistics.
 
 from django.db import migrations
 
+from articles.migrations._postgresql import postgresql_only
+
 FORWARD = """
 CREATE STATISTICS IF NOT EXISTS article_type_upper ON (upper(type::text)) FROM articles_article;
 ANALYZE articles_article;
@@ -17,16 +19,6 @@ ANALYZE articles_article;
 BACKWARD = "DROP STATISTICS IF EXISTS article_type_upper;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("articles", "0011_admin_list_indexes")]
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]

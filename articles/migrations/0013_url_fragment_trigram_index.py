@@ -12,6 +12,8 @@ Nothing to do on SQLite, whose admin search is a plain substring match anyway.
 
 from django.db import migrations
 
+from articles.migrations._postgresql import postgresql_only
+
 FORWARD = """
 CREATE EXTENSION IF NOT EXISTS pg_trgm;
 CREATE INDEX IF NOT EXISTS article_web_url_trigram ON articles_article USING gin (web_url gin_trgm_ops);
@@ -20,16 +22,6 @@ CREATE INDEX IF NOT EXISTS article_web_url_trigram ON articles_article USING gin
 BACKWARD = "DROP INDEX IF EXISTS article_web_url_trigram;"
 
 
-def forward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(FORWARD)
-
-
-def backward(apps, schema_editor):
-    if schema_editor.connection.vendor == "postgresql":
-        schema_editor.execute(BACKWARD)
-
-
 class Migration(migrations.Migration):
     dependencies = [("articles", "0012_type_filter_statistics")]
-    operations = [migrations.RunPython(forward, backward, elidable=False)]
+    operations = [postgresql_only(FORWARD, BACKWARD)]
