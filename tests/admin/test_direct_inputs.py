@@ -111,8 +111,8 @@ def test_an_error_list_still_shows_its_errors():
 FORM_TEMPLATES = ("django/forms/widgets/", "django/forms/errors/")
 
 
-def get_counting_form_templates(client, url: str) -> tuple[str, int]:
-    """The page, and how many widget and error-list templates drawing it rendered."""
+def get_with_templates(client, url: str) -> tuple[str, list[str]]:
+    """The page, and the names of the templates that drew it."""
     rendered = []
 
     def record(sender, template, context, **kwargs):
@@ -124,6 +124,12 @@ def get_counting_form_templates(client, url: str) -> tuple[str, int]:
     finally:
         template_rendered.disconnect(record)
     assert rendered, "the test client reports every template rendered"
+    return html, rendered
+
+
+def get_counting_form_templates(client, url: str) -> tuple[str, int]:
+    """The page, and how many widget and error-list templates drawing it rendered."""
+    html, rendered = get_with_templates(client, url)
     return html, sum(1 for name in rendered if name.startswith(FORM_TEMPLATES))
 
 
@@ -156,16 +162,7 @@ def test_the_change_list_draws_its_selects_directly(client, editor):
     # The action menu, the topic of the "add a topic" action and the provider and topic filters.
     client.force_login(editor)
     make_article("A story")
-    rendered = []
-
-    def record(sender, template, context, **kwargs):
-        rendered.append(template.name)
-
-    template_rendered.connect(record)
-    try:
-        html = client.get(CHANGELIST).content.decode()
-    finally:
-        template_rendered.disconnect(record)
+    html, rendered = get_with_templates(client, CHANGELIST)
     assert not [name for name in rendered if name.startswith("django/forms/widgets/select")]
     assert html.count("<select") == 4
     assert '<option value="publish">Publish selected articles now</option>' in html
