@@ -176,6 +176,24 @@ def test_search_uses_full_text_on_postgresql(client):
 
 
 @postgres_only
+def test_search_for_part_of_an_address(client):
+    make_article("Packed", web_url="https://outlet.example/2024/05/robots-pack?ref=1")
+    make_article("Packed again", web_url="https://other.example/2024/05/robots-pack-more")
+    make_article("Archived", web_url="https://outlet.example/archive/2024/05/robots")
+
+    def found(term: str) -> set[str]:
+        return set(titles(client.get(CHANGELIST, {"q": term})))
+
+    assert found("/2024/05/robots-pack") == {"Packed", "Packed again"}  # the start of a path, on any outlet
+    assert found("outlet.example/2024/05/robots") == {"Packed"}  # an address without its scheme
+    assert found("Outlet.EXAMPLE/2024/05/robots-pack") == {"Packed"}  # hosts are stored lower-cased
+    assert found("https://outlet.example/2024/05/robots") == {"Packed"}  # a URL we do not hold: its start
+    assert found("/05/robots") == {"Packed", "Packed again", "Archived"}  # starts no path: a substring
+    assert found("2024/05/robots-pack") == {"Packed", "Packed again"}  # no host, no leading slash: a substring
+    assert found("/2024/06/") == set()
+
+
+@postgres_only
 def test_unfiltered_counts_use_the_table_estimate(client, monkeypatch):
     for _ in range(5):
         make_article(images=0)

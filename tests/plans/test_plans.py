@@ -105,6 +105,7 @@ ADMIN_PAGES = {
     "search, provider": f"{CHANGELIST}?q={OUTLET}",
     "search, URL": f"{CHANGELIST}?q=https://outlet200.example/news/{{newest}}",  # 1 + newest % 200
     "search, part of a URL": f"{CHANGELIST}?q=example/news/{{middle}}",
+    "search, a pasted path": f"{CHANGELIST}?q=/news/{{middle}}",
     "status live": f"{CHANGELIST}?status=live",
     "status scheduled": f"{CHANGELIST}?status=scheduled",
     "status draft": f"{CHANGELIST}?status=draft",
