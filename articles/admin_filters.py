@@ -18,7 +18,7 @@ from django.db.models.functions import Now
 from django.utils import timezone
 
 from articles.admin import direct_inputs
-from articles.models import NEEDS_REVIEW, Article
+from articles.models import NEEDS_REVIEW, Article, UntaggedArticle
 
 
 class PublicationFilter(admin.SimpleListFilter):
@@ -261,7 +261,10 @@ class TopicFilter(AutocompleteFilter):
         # A semi-join, not a join: no duplicate rows, so the change list needs no DISTINCT.
         tagged = Article.topics.through.objects.filter(article_id=OuterRef("pk"))
         if pk is None:
-            return queryset.filter(~Exists(tagged))
+            # The few articles the triggers list as untagged (an anti-join of every article would read them all),
+            # checked against their links (see migration 0015).
+            untagged = UntaggedArticle.objects.filter(article_id=OuterRef("pk"))
+            return queryset.filter(Exists(untagged), ~Exists(tagged))
         return queryset.filter(Exists(tagged.filter(topic_id=pk)))
 
 

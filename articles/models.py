@@ -196,6 +196,24 @@ class ArticleTopic(models.Model):
         return f"{self.topic_id} on {self.article_id} ({self.source})"
 
 
+class UntaggedArticle(models.Model):
+    """An article with no topic link, kept by database triggers (migration 0015) whoever writes the links.
+
+    The admin's "no topic" filter reads this small table instead of anti-joining every article with its links,
+    which no index can shorten: 5.7 s at 1,000,000 stories when few articles lack a topic.
+    """
+
+    # No foreign key: the triggers also remove the row when its article goes, which a Python-level cascade
+    # could not order against the link-delete trigger.
+    article_id = models.BigIntegerField(primary_key=True)
+
+    class Meta:
+        db_table = "articles_untagged"
+
+    def __str__(self) -> str:
+        return f"article {self.article_id} has no topic"
+
+
 class Story(models.Model):
     """One event: its articles (every article belongs to exactly one story) and the one that leads."""
 

@@ -26,7 +26,7 @@ RARE_EVERY = ARTICLES // 10  # ten articles mention the rare word
 # The tables the archive fills; TRUNCATE ... CASCADE also empties what points at them.
 TABLES = (
     "providers_provider", "articles_topic", "articles_story", "articles_article", "articles_article_topics",
-    "articles_image", "articles_relatedlink", "articles_upstreamchange",
+    "articles_image", "articles_relatedlink", "articles_upstreamchange", "articles_untagged",
 )  # fmt: skip
 
 WORDS = (

@@ -74,12 +74,6 @@ def known(label: str, reason: str, *, strict: bool = True):
 # Left for their owners (issue 13), each found by these tests.
 KNOWN = {
     **known(
-        "no topic",
-        "articles without a topic: an anti-join that must look at every article (no index can list what has no"
-        " link); depending on ANALYZE's sample the planner walks the published_at index or scans the table",
-        strict=False,
-    ),
-    **known(
         "dashboard",
         "the 30-day topic chart hash-joins the whole article-topic table at 100,000 articles, the planner's cheapest"
         " plan there (cost 5,100 against ~8,600 for an index probe per article of the window); at 1,000,000 the"
