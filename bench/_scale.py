@@ -281,7 +281,7 @@ class Pages:
 
         article = Article.objects.get(slug=f["article"])
         article_id = article.pk
-        url_part = quote(urlsplit(article.web_url).path)  # part of a URL: a substring match (a trigram index)
+        url_part = quote(urlsplit(article.web_url).path)  # a pasted path: the start of a URL's path (0014)
         return [
             ("public", "home", "/"),
             ("public", "home, 50th older page", f"/?before={river_cursor}"),
@@ -308,6 +308,7 @@ class Pages:
             ("admin", "admin change form", f"{admin}{article_id}/change/"),
             ("admin", "admin dashboard", "/admin/"),
             ("admin", "admin search, part of a URL", f"{admin}?q={url_part}"),
+            ("admin", "admin filter, no topic", f"{admin}?topic=none"),
             ("admin", "admin providers", "/admin/providers/provider/"),
             ("admin", "admin topics", "/admin/articles/topic/"),
         ]
