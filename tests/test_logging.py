@@ -18,7 +18,7 @@ import pytest
 from django.test import RequestFactory
 
 from newsroom.logformat import JsonFormatter, LogfmtFormatter
-from newsroom.request_log import log_request
+from newsroom.request_log import log_request, request_query
 from tests.conftest import REPO
 from tests.factories import item_data, write_items
 from tests.public.conftest import make_article
@@ -139,6 +139,18 @@ def test_request_lines_reach_every_handler_and_no_disabled_one(console, records)
         requests.setLevel(logging.INFO)
     console.setLevel(logging.WARNING)
     assert request_line(console) == ""
+
+
+def test_a_query_string_is_logged_the_same_each_time_it_comes(settings):
+    factory = RequestFactory()
+    for _ in range(2):  # the second one from the kept queries
+        assert (
+            request_query(factory.get("/search/", {"q": "robots", "token": "tok-1"})) == "q=robots&token=%5Bredacted%5D"
+        )
+    assert request_query(factory.get("/search/", {"q": "ai"})) == "q=ai"
+    assert request_query(factory.get("/search/")) == ""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 1
+    assert request_query(factory.get("/search/", {"q": "robots", "token": "tok-1"})) == "[unparsable]"
 
 
 class BrokenStream(io.StringIO):
