@@ -14,9 +14,13 @@ from datetime import UTC, datetime
 _BARE = re.compile(r"[A-Za-z0-9_.:/@+\-,%*]+")
 
 
+def timestamp(seconds: float) -> str:
+    return datetime.fromtimestamp(seconds, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+
+
 def record_fields(record: logging.LogRecord, formatter: logging.Formatter) -> dict:
     fields = {
-        "ts": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z"),
+        "ts": timestamp(record.created),
         "level": record.levelname.lower(),
         "logger": record.name,
         "msg": record.getMessage(),
@@ -40,10 +44,19 @@ def logfmt_value(value) -> str:
 
 class LogfmtFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        fields = record_fields(record, self)
+        return self.line(record_fields(record, self))
+
+    @staticmethod
+    def line(fields: dict) -> str:
+        """The line of a record with these fields (ts, level, logger and msg first): newsroom.request_log writes
+        request lines with it, without a LogRecord."""
         return " ".join(f"{key}={logfmt_value(value)}" for key, value in fields.items() if value is not None)
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return json.dumps(record_fields(record, self), default=str)
+        return self.line(record_fields(record, self))
+
+    @staticmethod
+    def line(fields: dict) -> str:
+        return json.dumps(fields, default=str)

@@ -4,6 +4,7 @@ Read from the stderr of real processes (gunicorn, runserver, manage.py) with the
 duplicate lines come from the handler configuration that an in-process log capture would bypass.
 """
 
+import io
 import json
 import logging
 import os
@@ -14,8 +15,10 @@ import sys
 import time
 
 import pytest
+from django.test import RequestFactory
 
 from newsroom.logformat import JsonFormatter, LogfmtFormatter
+from newsroom.request_log import log_request, request_query
 from tests.conftest import REPO
 from tests.factories import item_data, write_items
 from tests.public.conftest import make_article
@@ -66,6 +69,104 @@ def test_a_record_is_always_one_parseable_line():
         assert decoded["msg"] == message and decoded["hostile"] == hostile and decoded["status"] == 404
         if exc:
             assert "ValueError: boom\nsecond line" in parsed["exc"] and decoded["exc"] == parsed["exc"]
+
+
+@pytest.fixture
+def console():
+    """A console like settings.LOGGING's, writing into a buffer; `request_line` makes it the only handler of request
+    records for one call (pytest adds its own to loggers while a test runs)."""
+    return logging.StreamHandler(io.StringIO())
+
+
+@pytest.fixture
+def records():
+    """The LogRecords made for request lines."""
+    made, factory = [], logging.getLogRecordFactory()
+
+    def counting(*args, **kwargs):
+        record = factory(*args, **kwargs)
+        if record.name == "newsroom.requests":
+            made.append(record)
+        return record
+
+    logging.setLogRecordFactory(counting)
+    yield made
+    logging.setLogRecordFactory(factory)
+
+
+def request_line(console, *others: logging.Handler) -> str:
+    """What log_request writes to `console`, the one handler of request records with `others`, if any."""
+    request = RequestFactory().get("/topics/robots%20and%20ai/", {"page": "2"}, REMOTE_ADDR="192.0.2.7")
+    console.stream.seek(0)
+    console.stream.truncate()
+    requests = logging.getLogger("newsroom.requests")
+    saved = requests.handlers[:], requests.propagate
+    requests.handlers[:], requests.propagate = [console, *others], False
+    try:
+        log_request(request, query="page=2", status=200, started=time.perf_counter() - 0.25)
+    finally:
+        requests.handlers[:], requests.propagate = saved
+    return console.stream.getvalue()
+
+
+@pytest.mark.parametrize("formatter", [LogfmtFormatter, JsonFormatter])
+def test_a_request_line_written_straight_to_the_console_is_the_line_logging_writes(console, records, formatter):
+    console.setFormatter(formatter())
+    direct = request_line(console)
+    assert not records  # straight to the stream
+    console.addFilter(lambda record: True)  # a filter: the record goes through logging
+    through_logging = request_line(console)
+    assert len(records) == 1
+    assert direct.count("\n") == through_logging.count("\n") == 1
+    read = json.loads if formatter is JsonFormatter else parse_logfmt
+    direct, through_logging = read(direct), read(through_logging)
+    assert float(direct.pop("duration_ms")) >= 250 and float(through_logging.pop("duration_ms")) >= 250
+    assert list(direct) == list(through_logging)  # the same fields in the same order
+    assert direct.pop("ts")[:16] == through_logging.pop("ts")[:16]
+    assert direct == through_logging
+    assert direct["path"] == "/topics/robots%20and%20ai/" and direct["client"] == "192.0.2.7"
+
+
+def test_request_lines_reach_every_handler_and_no_disabled_one(console, records):
+    console.setFormatter(LogfmtFormatter())
+    other = logging.StreamHandler(io.StringIO())
+    assert request_line(console, other) and other.stream.getvalue() and len(records) == 1
+    requests = logging.getLogger("newsroom.requests")
+    requests.setLevel(logging.WARNING)
+    try:
+        assert request_line(console) == "" and len(records) == 1
+    finally:
+        requests.setLevel(logging.INFO)
+    console.setLevel(logging.WARNING)
+    assert request_line(console) == ""
+
+
+def test_a_query_string_is_logged_the_same_each_time_it_comes(settings):
+    factory = RequestFactory()
+    for _ in range(2):  # the second one from the kept queries
+        assert (
+            request_query(factory.get("/search/", {"q": "robots", "token": "tok-1"})) == "q=robots&token=%5Bredacted%5D"
+        )
+    assert request_query(factory.get("/search/", {"q": "ai"})) == "q=ai"
+    assert request_query(factory.get("/search/")) == ""
+    settings.DATA_UPLOAD_MAX_NUMBER_FIELDS = 1
+    assert request_query(factory.get("/search/", {"q": "robots", "token": "tok-1"})) == "[unparsable]"
+
+
+class BrokenStream(io.StringIO):
+    def write(self, text):
+        raise OSError("disk full")
+
+
+@pytest.mark.parametrize("through_logging", [False, True])
+def test_a_line_that_cannot_be_written_is_reported_as_logging_reports_it(console, capsys, through_logging):
+    console.setFormatter(LogfmtFormatter())
+    console.setStream(BrokenStream())
+    if through_logging:
+        console.addFilter(lambda record: True)
+    assert request_line(console) == ""  # no exception: the answer still goes out
+    report = capsys.readouterr().err
+    assert "--- Logging error ---" in report and "OSError: disk full" in report
 
 
 @pytest.mark.django_db(transaction=True)

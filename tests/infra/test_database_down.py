@@ -64,6 +64,29 @@ def test_while_the_database_is_down_readers_get_a_503_page_and_the_site_recovers
     assert site.get("/healthz").status == 200
 
 
+@pytest.fixture(scope="module")
+def cached_site(cluster, site):
+    """The same database, pages cached in it (production's default shared cache): repeated hits are answered in
+    front of Django's handler (newsroom/wsgi_hits.py), each after one read of the version on the worker's own
+    connection."""
+    with Gunicorn(production_env(DATABASE_URL=cluster.url()), workers=2) as server:
+        yield Client(server.port)
+
+
+def test_hits_in_front_of_the_handler_never_fail_through_a_restart_and_get_the_503_page_while_it_is_down(
+    cached_site, database_up
+):
+    assert {cached_site.get("/").status for _ in range(20)} == {200}  # each worker: a miss, then hits
+    database_up.restart()
+    assert {cached_site.get("/").status for _ in range(20)} == {200}
+    database_up.stop()
+    pages = [cached_site.get("/") for _ in range(4)]
+    assert {page.status for page in pages} == {503} and all("Back in a moment" in page.text for page in pages)
+    database_up.start()
+    wait_until(lambda: cached_site.get("/").status == 200, timeout=30, what="the site serving again")
+    assert {cached_site.get("/").status for _ in range(10)} == {200}
+
+
 def test_other_database_errors_stay_errors():
     request = RequestFactory().get("/")
     middleware = DatabaseUnavailableMiddleware(lambda request: None)
