@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from articles import selectors
+from articles.compiled import KeptQuery
 from articles.selectors import TopicIndex, public_articles
 from articles.stories.coverage import StoryEntry, story_entries
 from articles.stories.cursor import Cursor, parse_cursor
@@ -43,6 +44,10 @@ def _all_placements() -> QuerySet:
     # Built once a process and cloned by every use: building this queryset cost about 1.2 ms a request, twice what
     # compiling it does (the home page and its older pages; it holds no value of its own, Now() included).
     return _placements(everything)
+
+
+# The home page's first page, compiled once a process (articles.compiled): compiling it cost about 0.45 ms a request.
+_NEWEST = KeptQuery(lambda: _placements(everything).values("id", "story_id", "published_at")[: selectors.PAGE_SIZE + 1])
 
 
 def _placements(matching: Matching) -> QuerySet:
@@ -104,10 +109,13 @@ def river_page(
     stories' public members, their links). With `outlet_leads` (an outlet's page) the placing article leads its
     story instead of the story's lead. A page past the end is a 404, as a page number past the end was."""
     size = size or selectors.PAGE_SIZE
-    rows = placements(matching)
-    if before is not None:
-        rows = older_than(rows, before)
-    found = list(rows.values_list("id", "story_id", "published_at")[: size + 1])
+    if matching is everything and before is None and size == selectors.PAGE_SIZE:
+        found = [(row["id"], row["story_id"], row["published_at"]) for row in _NEWEST.rows()]
+    else:
+        rows = placements(matching)
+        if before is not None:
+            rows = older_than(rows, before)
+        found = list(rows.values_list("id", "story_id", "published_at")[: size + 1])
     if before is not None and not found:
         raise Http404("No older stories.")
     shown = found[:size]
