@@ -210,8 +210,11 @@ def _link_rows(images: bool) -> QuerySet:
     )
 
 
-_MEMBERS = KeptQuery(_member_rows, "story_id")
-_LINKS = {images: KeptQuery(lambda images=images: _link_rows(images), "article_id") for images in (False, True)}
+_MEMBERS = KeptQuery(lambda story_ids: _member_rows().filter(story_id__in=story_ids))
+_LINKS = {
+    images: KeptQuery(lambda article_ids, images=images: _link_rows(images).filter(article_id__in=article_ids))
+    for images in (False, True)
+}
 
 
 def _lead_rule(row: dict) -> tuple:

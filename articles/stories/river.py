@@ -46,8 +46,31 @@ def _all_placements() -> QuerySet:
     return _placements(everything)
 
 
-# The home page's first page, compiled once a process (articles.compiled): compiling it cost about 0.45 ms a request.
-_NEWEST = KeptQuery(lambda: _placements(everything).values("id", "story_id", "published_at")[: selectors.PAGE_SIZE + 1])
+def in_topics(topic_ids) -> Matching:
+    """The articles filed under any of these topics (a topic's page: the topic and its sub-topics)."""
+
+    def matching(queryset: QuerySet) -> QuerySet:
+        return selectors.in_topics(queryset, topic_ids)
+
+    matching.topic_ids = sorted(topic_ids)
+    return matching
+
+
+# The first page of the home page and of a topic's, compiled once a process (articles.compiled): building and
+# compiling the placing query cost about 0.5 ms a request on the home page, 1.1 ms on a topic's.
+PLACED = ("id", "story_id", "published_at")
+_NEWEST = KeptQuery(lambda ids: _placements(everything).values(*PLACED)[: selectors.PAGE_SIZE + 1])
+_NEWEST_IN_TOPICS = KeptQuery(lambda ids: _placements(in_topics(ids)).values(*PLACED)[: selectors.PAGE_SIZE + 1])
+
+
+def _first_page(matching: Matching) -> list[tuple] | None:
+    if matching is everything:
+        rows = _NEWEST.rows()
+    elif (topic_ids := getattr(matching, "topic_ids", None)) is not None:
+        rows = _NEWEST_IN_TOPICS.rows(topic_ids)
+    else:
+        return None
+    return [(row["id"], row["story_id"], row["published_at"]) for row in rows]
 
 
 def _placements(matching: Matching) -> QuerySet:
@@ -109,13 +132,12 @@ def river_page(
     stories' public members, their links). With `outlet_leads` (an outlet's page) the placing article leads its
     story instead of the story's lead. A page past the end is a 404, as a page number past the end was."""
     size = size or selectors.PAGE_SIZE
-    if matching is everything and before is None and size == selectors.PAGE_SIZE:
-        found = [(row["id"], row["story_id"], row["published_at"]) for row in _NEWEST.rows()]
-    else:
+    found = _first_page(matching) if before is None and size == selectors.PAGE_SIZE else None
+    if found is None:
         rows = placements(matching)
         if before is not None:
             rows = older_than(rows, before)
-        found = list(rows.values_list("id", "story_id", "published_at")[: size + 1])
+        found = list(rows.values_list(*PLACED)[: size + 1])
     if before is not None and not found:
         raise Http404("No older stories.")
     shown = found[:size]
