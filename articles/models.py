@@ -1,10 +1,10 @@
 from django.conf import settings
 from django.db import models
 from django.db.models.functions import Lower, Now
-from django.urls import reverse
 from django.utils import timezone
 
 from articles.limits import TERM_MAX_LENGTH, URL_MAX_LENGTH
+from articles.paths import article_path
 from articles.stories.identity import identity_hash
 
 # Fields whose editorial value must survive re-imports once an editor has touched them.
@@ -141,7 +141,7 @@ class Article(models.Model):
             self.story.lead_id = self.pk
 
     def get_absolute_url(self) -> str:
-        return reverse("articles:detail", kwargs={"slug": self.slug})
+        return article_path(self.slug)
 
     @property
     def lead_image(self):

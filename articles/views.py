@@ -11,14 +11,13 @@ from articles.selectors import (
     TopicIndex,
     card_page_or_404,
     for_article_page,
-    in_topics,
     page_parameter,
     public_articles,
     topic_index,
 )
 from articles.stories.coverage import story_entries
 from articles.stories.cursor import cursor_parameter
-from articles.stories.river import Matching, cursor_or_400, everything, river_page
+from articles.stories.river import Matching, cursor_or_400, everything, in_topics, river_page
 from articles.stories.top import top_page_or_404
 
 # The query parameters each cached page reads (articles.cache keys pages by these and nothing else).
@@ -89,11 +88,7 @@ def topic_detail(request, slug):
     topic = topics.by_slug.get(slug)
     if topic is None:
         raise Http404("No such topic.")
-    ids = topics.descendant_ids(topic)
-
-    def in_topic(queryset):
-        return in_topics(queryset, ids)
-
+    in_topic = in_topics(topics.descendant_ids(topic))
     context = river(request, in_topic, topics)
     # A topic is a public page once a public story is filed under it (or under a sub-topic).
     if not context["page"].object_list and not in_topic(public_articles()).exists():

@@ -136,6 +136,9 @@ if DATABASES["default"]["ENGINE"] == "django.db.backends.postgresql":
         from newsroom.db_pool import retry_connections_every
 
         retry_connections_every(float(os.environ.get("DATABASE_RECONNECT_INTERVAL", 0.25)))
+# The river's queries are prepared statements of each PostgreSQL connection (articles/compiled.py); 0 for a
+# transaction-pooling proxy such as PgBouncer, which cannot keep a session's statements.
+DATABASE_PREPARED_STATEMENTS = env_bool("DATABASE_PREPARED_STATEMENTS", True)
 # /healthz answers 503 after this many seconds without a database connection.
 HEALTHZ_DATABASE_TIMEOUT = float(os.environ.get("HEALTHZ_DATABASE_TIMEOUT", 0.5))
 

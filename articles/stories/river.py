@@ -17,6 +17,7 @@ from django.db.models import Exists, OuterRef, Q, QuerySet
 from django.http import Http404
 
 from articles import selectors
+from articles.compiled import KeptQuery
 from articles.selectors import TopicIndex, public_articles
 from articles.stories.coverage import StoryEntry, story_entries
 from articles.stories.cursor import Cursor, parse_cursor
@@ -43,6 +44,33 @@ def _all_placements() -> QuerySet:
     # Built once a process and cloned by every use: building this queryset cost about 1.2 ms a request, twice what
     # compiling it does (the home page and its older pages; it holds no value of its own, Now() included).
     return _placements(everything)
+
+
+def in_topics(topic_ids) -> Matching:
+    """The articles filed under any of these topics (a topic's page: the topic and its sub-topics)."""
+
+    def matching(queryset: QuerySet) -> QuerySet:
+        return selectors.in_topics(queryset, topic_ids)
+
+    matching.topic_ids = sorted(topic_ids)
+    return matching
+
+
+# The first page of the home page and of a topic's, compiled once a process (articles.compiled): building and
+# compiling the placing query cost about 0.5 ms a request on the home page, 1.1 ms on a topic's.
+PLACED = ("id", "story_id", "published_at")
+_NEWEST = KeptQuery(lambda ids: _placements(everything).values(*PLACED)[: selectors.PAGE_SIZE + 1])
+_NEWEST_IN_TOPICS = KeptQuery(lambda ids: _placements(in_topics(ids)).values(*PLACED)[: selectors.PAGE_SIZE + 1])
+
+
+def _first_page(matching: Matching) -> list[tuple] | None:
+    if matching is everything:
+        rows = _NEWEST.rows()
+    elif (topic_ids := getattr(matching, "topic_ids", None)) is not None:
+        rows = _NEWEST_IN_TOPICS.rows(topic_ids)
+    else:
+        return None
+    return [(row["id"], row["story_id"], row["published_at"]) for row in rows]
 
 
 def _placements(matching: Matching) -> QuerySet:
@@ -104,10 +132,12 @@ def river_page(
     stories' public members, their links). With `outlet_leads` (an outlet's page) the placing article leads its
     story instead of the story's lead. A page past the end is a 404, as a page number past the end was."""
     size = size or selectors.PAGE_SIZE
-    rows = placements(matching)
-    if before is not None:
-        rows = older_than(rows, before)
-    found = list(rows.values_list("id", "story_id", "published_at")[: size + 1])
+    found = _first_page(matching) if before is None and size == selectors.PAGE_SIZE else None
+    if found is None:
+        rows = placements(matching)
+        if before is not None:
+            rows = older_than(rows, before)
+        found = list(rows.values_list(*PLACED)[: size + 1])
     if before is not None and not found:
         raise Http404("No older stories.")
     shown = found[:size]

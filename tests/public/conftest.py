@@ -8,7 +8,7 @@ import pytest
 from django.core.cache import caches
 from django.utils import timezone
 
-from articles.cache import _local_pages, bump_public_version
+from articles.cache import _local_pages, _local_values, bump_public_version
 from articles.models import Article, Image, RelatedLink, Story, Topic
 from articles.stories.clustering import refresh_stories
 from articles.stories.identity import url_identity_hash
@@ -96,10 +96,12 @@ def _fresh_public_cache():
     # outlive each test's database rollback.
     caches["public"].clear()
     _local_pages.clear()
+    _local_values.clear()
     _routes.clear()
     yield
     caches["public"].clear()
     _local_pages.clear()
+    _local_values.clear()
     _routes.clear()
 
 

@@ -14,7 +14,8 @@ from django.test.utils import CaptureQueriesContext
 from django.utils import timezone
 
 from articles import cache
-from tests.public.conftest import make_article
+from articles.models import Article
+from tests.public.conftest import make_article, make_topic
 
 
 @pytest.fixture
@@ -70,3 +71,44 @@ def test_each_worker_keeps_a_bounded_number_of_pages(client, newsroom, database_
     for path in ("/", "/top/", "/topics/ai/", "/topics/robots/"):
         client.get(path)
     assert len(cache._local_pages) == 2
+
+
+@pytest.fixture
+def pages_off(database_cache):
+    """A page miss on each request (PUBLIC_PAGE_CACHE=0), the public values still cached, as on a miss in production."""
+    cache._local_values.clear()
+    with override_settings(PUBLIC_PAGE_CACHE=False):
+        yield database_cache
+    cache._local_values.clear()
+
+
+def test_a_worker_keeps_the_topic_index_it_read(client, newsroom, pages_off):
+    client.get("/")
+    with CaptureQueriesContext(connection) as queries:
+        assert b"Robots learn to fold laundry" in client.get("/").content
+    assert len(queries) == 4, [query["sql"] for query in queries]  # the version and the river's three queries
+    cache._local_values.clear()  # another worker: reads the index from the shared cache, once
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert sum("newsroom_test_public" in query["sql"] for query in queries) == 3  # version, index, next publication
+    with CaptureQueriesContext(connection) as queries:
+        client.get("/")
+    assert len(queries) == 4
+
+
+def test_a_bump_reaches_the_kept_topic_index(client, newsroom, pages_off):
+    assert b'value="chips"' not in client.get("/").content
+    make_article("Chips on a new topic", topics=[make_topic("Chips")])  # saved: the version is bumped
+    assert b'<option value="chips">Chips</option>' in client.get("/").content
+
+
+def test_the_kept_topic_index_expires_when_a_scheduled_story_is_due(client, newsroom, pages_off):
+    # Python's clock travels; the database's does not: the story turns public for it by an update (no bump).
+    due = (timezone.now() + timedelta(hours=1)).replace(microsecond=0)
+    scheduled = make_article("Scheduled", publish_at=due, topics=[make_topic("Chips")])
+    with time_machine.travel(due - timedelta(seconds=30), tick=False):
+        assert b'value="chips"' not in client.get("/").content
+        Article.objects.filter(pk=scheduled.pk).update(publish_at=timezone.now() - timedelta(hours=2))
+        assert b'value="chips"' not in client.get("/").content  # the index kept until the publication
+    with time_machine.travel(due + timedelta(seconds=1), tick=False):
+        assert b'<option value="chips">Chips</option>' in client.get("/").content

@@ -13,7 +13,7 @@ from django.db import connection
 from django.utils import timezone
 
 from articles import selectors
-from articles.models import Article, RelatedLink, Story
+from articles.models import Article, RelatedLink, Story, Topic
 from articles.selectors import topic_index
 from articles.stories import services
 from articles.stories.coverage import INLINE, story_entries
@@ -375,15 +375,51 @@ def test_a_members_outlet_keeps_its_logo_when_a_link_from_that_outlet_is_built_f
     assert [image.url for image in third.outlet.logo_list] == ["https://img.c.example/logo.png"]
 
 
-def test_the_querysets_kept_between_requests_hold_no_value_of_their_own():
-    """The river's querysets are built once a process and reused: a time or any other value computed in Python
-    would be frozen at the first request (a scheduled story would never turn public); only Now() in the database."""
-    from articles.stories.coverage import _link_rows, _member_rows
-    from articles.stories.river import _all_placements
+def test_the_querysets_kept_between_requests_hold_no_value_of_their_own(world, client):
+    """The river's querysets are built or compiled once a process and reused: a time or any other value computed in
+    Python would be frozen at the first request (a scheduled story would never turn public); only Now() in the
+    database. The compiled ones' parameters are those constants and the ids each call puts in."""
+    from articles.stories.coverage import _LINKS, _MEMBERS, _link_rows, _member_rows
+    from articles.stories.river import _NEWEST, _NEWEST_IN_TOPICS, _all_placements
 
     for queryset in (_all_placements(), _member_rows(), _link_rows(False), _link_rows(True)):
         _, params = queryset.query.sql_with_params()
         assert all(isinstance(param, int) for param in params), params  # published = true, EXISTS's SELECT 1
+    client.get("/")
+    client.get(world["robots_lead"].get_absolute_url())
+    client.get(world["ai"].get_absolute_url())
+    kept = (_NEWEST, _NEWEST_IN_TOPICS, _MEMBERS, *_LINKS.values())
+    compiled = [entry for query in kept for entry in query._compiled.values() if hasattr(entry, "params")]
+    assert len(compiled) >= len(kept)
+    for entry in compiled:
+        assert all(isinstance(param, int) for param in entry.params), entry.params
+
+
+def test_the_compiled_queries_return_what_the_orm_does(world):
+    """KeptQuery runs SQL compiled once with other ids: every call returns what its queryset filtered by the call's
+    ids returns (the fields' converters applied: the cards' JSON, times), for ids it was not compiled with, repeated
+    ids included."""
+    from articles.stories.coverage import _LINKS, _MEMBERS
+    from articles.stories.river import _NEWEST, _NEWEST_IN_TOPICS, in_topics
+
+    linked = [make_article(f"Linked {n}", related=n + 1, published_at=ago(40 + n)) for n in range(3)]
+    stories = [world["robots"].pk, world["chips"].pk, world["plain_new"].story_id]
+    stories += [article.story_id for article in linked]
+    articles = [article.pk for article in linked] + [world["robots_lead"].pk]
+    for query, field, ids in ((_MEMBERS, "story_id", stories), (_LINKS[False], "article_id", articles),
+                              (_LINKS[True], "article_id", articles)):  # fmt: skip
+        for chosen in (ids[:2], ids[-2:], ids[1:3] + ids[1:2], ids[:1], ids):
+            rows = query.rows(chosen)
+            assert rows == list(query.build(chosen)), chosen
+            assert rows and all(row[field] in chosen for row in rows)
+        assert query.rows([]) == []
+    assert _NEWEST.rows() == list(placements().values("id", "story_id", "published_at")[: selectors.PAGE_SIZE + 1])
+    robots, chips = (Topic.objects.get(slug=slug).pk for slug in ("robots", "chips"))
+    for chosen in ([chips], [robots, chips], [robots]):
+        rows = _NEWEST_IN_TOPICS.rows(chosen)
+        assert rows == list(placements(in_topics(chosen)).values("id", "story_id", "published_at")[:21]), chosen
+        assert rows
+    assert {row["id"] for row in _MEMBERS.rows(stories)} >= {world["robots_lead"].pk, world["chips_best"].pk}
 
 
 def test_a_caller_evaluating_the_home_rivers_queryset_does_not_freeze_it(world):

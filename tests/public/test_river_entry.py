@@ -9,6 +9,7 @@ from django.utils import timezone
 from django.utils.safestring import mark_safe
 
 from articles.models import Article
+from articles.selectors import Menu
 from articles.templatetags import river
 from articles.templatetags.newsroom import select_options
 from tests.public.conftest import HOSTILE, make_article, make_topic
@@ -110,3 +111,16 @@ def test_menu_options_are_escaped_and_only_the_chosen_one_is_selected():
         .replace('"', "&quot;").replace("'", "&#x27;") + '</option><option value="c" selected>C</option>'
         '<option value="d">D</option>'
     )  # fmt: skip
+
+
+def test_a_menu_keeps_its_html_for_each_chosen_value():
+    """A selectors.Menu (the topic index's menus, kept by each worker) writes its options once per chosen value: the
+    same HTML as an unkept menu, each value marked on its own."""
+    options = [("a&b", HOSTILE), ("c", "C"), ("d", "D")]
+    menu = Menu(options)
+    for chosen in ("c", "d", "", "c", "a&b", "x", "d"):
+        assert select_options(menu, chosen) == select_options(options, chosen)
+    assert select_options(menu, "d").count(" selected") == 1 and '<option value="d" selected>' in select_options(
+        menu, "d"
+    )
+    assert set(menu.written) == {"c", "d", "", "a&b", "x"}
