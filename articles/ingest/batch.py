@@ -17,6 +17,7 @@ from articles.cache import bump_public_version
 from articles.ingest import workers
 from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, supersede, write_results
 from articles.ingest.parser import content_hash
+from articles.ingest.planning import Statistics
 from articles.ingest.prepared import PreparedItem
 from articles.ingest.records import Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
@@ -129,6 +130,7 @@ def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int
     pool = matcher = None
     started = timezone.now()
     skipped: dict[str, str] = {}  # superseded duplicates skipped unparsed -> the winner's path, reported at the end
+    statistics = Statistics(floor=CHUNK_SIZE)
 
     def run(chunks) -> None:
         nonlocal pool, matcher
@@ -148,10 +150,10 @@ def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int
             else:
                 parsing = workers.parse_many(to_parse, base_url, matcher)
             if pending is not None:
-                _load(pending, trust_published, report)
+                _load(pending, trust_published, report, statistics)
             pending = parsing
         if pending is not None:
-            _load(pending, trust_published, report)
+            _load(pending, trust_published, report, statistics)
 
     try:
         run(batched(files, CHUNK_SIZE))
@@ -227,11 +229,14 @@ def _superseded(digests: set[str]) -> dict[tuple[str, str], str]:
     }
 
 
-def _load(parsing, trust_published: bool, report) -> None:
+def _load(parsing, trust_published: bool, report, statistics: Statistics) -> None:
     results = (
         [r for future in parsing for r in future.result()] if parsing and isinstance(parsing[0], Future) else parsing
     )
     if not results:
         return
+    created = 0
     for outcome in write_results(results, trust_published=trust_published):
+        created += outcome.status == CREATED
         report(outcome)
+    statistics.grew(created)
