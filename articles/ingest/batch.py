@@ -17,7 +17,7 @@ from articles.cache import bump_public_version
 from articles.ingest import workers
 from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, supersede, write_results
 from articles.ingest.parser import content_hash
-from articles.ingest.planning import Statistics
+from articles.ingest.planning import Statistics, plan_chunk_for_keys
 from articles.ingest.prepared import PreparedItem
 from articles.ingest.records import Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
@@ -189,18 +189,20 @@ def _unchanged_filter(chunk, trust_published: bool, report, skipped: dict[str, s
         (path, data, error, content_hash(data) if data is not None else "") for path, data, error in map(_read, chunk)
     ]
     digests = {digest for *_, digest in read if digest}
-    known = Article.objects.filter(content_hash__in=digests)
-    if trust_published:
-        # Applying the files' flags may change an article even when its file did not.
-        known = [
-            row["content_hash"]
-            for row in known.values("content_hash", "published", "source_published", "editor_locked")
-            if row["published"] == bool(row["source_published"]) or "published" in row["editor_locked"]
-        ]
-    else:
-        known = known.values_list("content_hash", flat=True)
-    known = set(known)
-    losers = _superseded(digests - known)
+    with transaction.atomic():  # lookups by key, planned as a chunk's are
+        plan_chunk_for_keys()
+        known = Article.objects.filter(content_hash__in=digests)
+        if trust_published:
+            # Applying the files' flags may change an article even when its file did not.
+            known = [
+                row["content_hash"]
+                for row in known.values("content_hash", "published", "source_published", "editor_locked")
+                if row["published"] == bool(row["source_published"]) or "published" in row["editor_locked"]
+            ]
+        else:
+            known = known.values_list("content_hash", flat=True)
+        known = set(known)
+        losers = _superseded(digests - known)
     to_parse = []
     for path, data, error, digest in read:
         if data is None:

@@ -1,18 +1,17 @@
 """How PostgreSQL plans an import's statements: settings for a chunk's transaction, statistics kept in step.
 
 Every statement of a chunk finds rows by key (identities, related URLs, title keys, ids), a few thousand keys at a
-time, in tables the import itself grows. Two things made PostgreSQL read tables whole instead:
+time, in tables the import itself grows. A fresh table has no statistics until autovacuum's analyze (which then
+waits for 10% more rows), and without them PostgreSQL guessed that `content_hash = ANY(500 hashes)` or an updated
+article's images were a sizeable share of their tables and read those whole, ~25 ms a statement and growing with
+the table. The import analyzes the columns it looks up whenever it has doubled the articles since it last did
+(`Statistics`): 5 times in a first import of 20,000 items (~0.6 s of PostgreSQL's CPU in all), 11 in one of a
+million. (The related links' two lookups per chunk still read the table whole between ~20,000 and ~100,000 links,
+where PostgreSQL's costs put 2,500 index probes above a hashed scan: 12-40 ms a lookup.)
 
-- statistics that lag behind: a fresh table has none until autovacuum's analyze (which then waits for 10% more
-  rows), and without them `url_hash = ANY(2,500 hashes)` looked like 15% of the related links. The import
-  analyzes the related links' hashes whenever it has doubled the articles since it last did (`Statistics`): a
-  dozen times over a first import of a million items, each under 100 ms;
-- the default random_page_cost (4, for spinning disks), at which 2,500 index probes looked dearer than reading
-  80,000 rows (31 ms against 10 ms measured). Servers keep these tables in memory or on SSD: 1.1.
-
-Together they cut the related links' two lookups per chunk from ~35 ms to a few (at 20,000 items: ~150 us of
-PostgreSQL's CPU a file, growing with the table). JIT compilation is off for the chunk too: it never pays for key
-lookups and cost 70-190 ms a statement when a plan's estimate crossed `jit_above_cost`.
+JIT compilation and parallel workers are off for a chunk's transaction: neither pays for lookups by key, and once
+a table's estimates crossed their thresholds they cost more than the statements (JIT 70-190 ms a statement, a
+parallel worker's start ~90 ms on a busy machine).
 """
 
 from django.db import connection
@@ -28,10 +27,7 @@ LOOKED_UP = {
     Image: ["article_id", "related_link_id"],  # an updated article's images
 }
 # set_config(..., true) is SET LOCAL: until the transaction ends. One statement, one round trip.
-CHUNK_SETTINGS = (
-    "SELECT set_config('random_page_cost', '1.1', true), set_config('jit', 'off', true),"
-    " set_config('max_parallel_workers_per_gather', '0', true)"
-)
+CHUNK_SETTINGS = "SELECT set_config('jit', 'off', true), set_config('max_parallel_workers_per_gather', '0', true)"
 
 
 def plan_chunk_for_keys() -> None:
@@ -45,14 +41,17 @@ class Statistics:
     """Analyzes the columns a chunk looks up each time the import has doubled the articles the database held when
     it last did."""
 
-    def __init__(self, *, floor: int = 500):
+    def __init__(self, *, floor: int = 500, known: int | None = None):
         self.floor = floor  # rows below which statistics do not matter (a chunk)
-        self.known: int | None = None  # articles at the last analyze
+        self.known = known  # articles at the last analyze (None: the table's estimate, read when first needed)
         self.added = 0
 
     def grew(self, articles: int) -> bool:
-        """Count `articles` new rows; analyze when they double the table. Returns whether it did."""
-        if connection.vendor != "postgresql" or not articles:
+        """Count `articles` new rows; analyze when they double the table. Returns whether it did.
+
+        Not inside a transaction (a dry run, a caller's): ANALYZE's lock would be held to its end, and another
+        import's ANALYZE wait for it."""
+        if connection.vendor != "postgresql" or not articles or connection.in_atomic_block:
             return False
         if self.known is None:
             self.known = _estimated_rows(Article._meta.db_table)

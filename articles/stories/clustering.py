@@ -179,7 +179,8 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
     stored: dict[str, list[tuple[tuple, datetime]]] = defaultdict(list)  # the same, for earlier articles
     for batch in batches(usable):
         links = _links(batch, chunk_ids, before)
-        for url_hash, article_id, story_id, published_at in links.values_list(
+        # Unordered: the model's default order would sort (or walk an index) for nothing.
+        for url_hash, article_id, story_id, published_at in links.order_by().values_list(
             "url_hash", "article_id", "article__story_id", "article__published_at"
         ):
             stored[url_hash].append((article_node(article_id, story_id), published_at))
