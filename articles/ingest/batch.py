@@ -17,6 +17,7 @@ from articles.cache import bump_public_version
 from articles.ingest import workers
 from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, supersede, write_results
 from articles.ingest.parser import content_hash
+from articles.ingest.planning import Statistics, plan_chunk_for_keys
 from articles.ingest.prepared import PreparedItem
 from articles.ingest.records import Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
@@ -129,6 +130,7 @@ def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int
     pool = matcher = None
     started = timezone.now()
     skipped: dict[str, str] = {}  # superseded duplicates skipped unparsed -> the winner's path, reported at the end
+    statistics = Statistics(floor=CHUNK_SIZE)
 
     def run(chunks) -> None:
         nonlocal pool, matcher
@@ -148,10 +150,10 @@ def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int
             else:
                 parsing = workers.parse_many(to_parse, base_url, matcher)
             if pending is not None:
-                _load(pending, trust_published, report)
+                _load(pending, trust_published, report, statistics)
             pending = parsing
         if pending is not None:
-            _load(pending, trust_published, report)
+            _load(pending, trust_published, report, statistics)
 
     try:
         run(batched(files, CHUNK_SIZE))
@@ -187,18 +189,20 @@ def _unchanged_filter(chunk, trust_published: bool, report, skipped: dict[str, s
         (path, data, error, content_hash(data) if data is not None else "") for path, data, error in map(_read, chunk)
     ]
     digests = {digest for *_, digest in read if digest}
-    known = Article.objects.filter(content_hash__in=digests)
-    if trust_published:
-        # Applying the files' flags may change an article even when its file did not.
-        known = [
-            row["content_hash"]
-            for row in known.values("content_hash", "published", "source_published", "editor_locked")
-            if row["published"] == bool(row["source_published"]) or "published" in row["editor_locked"]
-        ]
-    else:
-        known = known.values_list("content_hash", flat=True)
-    known = set(known)
-    losers = _superseded(digests - known)
+    with transaction.atomic():  # lookups by key, planned as a chunk's are
+        plan_chunk_for_keys()
+        known = Article.objects.filter(content_hash__in=digests)
+        if trust_published:
+            # Applying the files' flags may change an article even when its file did not.
+            known = [
+                row["content_hash"]
+                for row in known.values("content_hash", "published", "source_published", "editor_locked")
+                if row["published"] == bool(row["source_published"]) or "published" in row["editor_locked"]
+            ]
+        else:
+            known = known.values_list("content_hash", flat=True)
+        known = set(known)
+        losers = _superseded(digests - known)
     to_parse = []
     for path, data, error, digest in read:
         if data is None:
@@ -227,11 +231,14 @@ def _superseded(digests: set[str]) -> dict[tuple[str, str], str]:
     }
 
 
-def _load(parsing, trust_published: bool, report) -> None:
+def _load(parsing, trust_published: bool, report, statistics: Statistics) -> None:
     results = (
         [r for future in parsing for r in future.result()] if parsing and isinstance(parsing[0], Future) else parsing
     )
     if not results:
         return
+    created = 0
     for outcome in write_results(results, trust_published=trust_published):
+        created += outcome.status == CREATED
         report(outcome)
+    statistics.grew(created)

@@ -24,7 +24,7 @@ from django.db.models.functions import Lower
 from django.utils import timezone
 from django.utils.text import slugify
 
-from articles.ingest import changes
+from articles.ingest import changes, planning
 from articles.ingest.prepared import ARTICLE_VALUES, PreparedItem, prepare
 from articles.ingest.records import ParseResult
 from articles.ingest.rows import insert_rows, update_rows
@@ -89,6 +89,7 @@ def _write_atomically(results: list[PreparedItem], trust_published: bool, dry_ru
     while True:
         try:
             with transaction.atomic():
+                planning.plan_chunk_for_keys()
                 outcomes = _write(results, trust_published)
                 if dry_run:
                     transaction.set_rollback(True)

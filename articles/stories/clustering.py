@@ -29,7 +29,7 @@ from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
 from django.db.models.functions import Coalesce
 from django.utils import timezone
 
-from articles.ingest.rows import insert_rows, update_rows
+from articles.ingest.rows import insert_rows, next_ids, update_rows
 from articles.models import Article, RelatedLink, Story, StoryKey, StoryTerm
 from articles.stories import similarity
 from articles.stories.lookups import among, batches
@@ -179,7 +179,8 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
     stored: dict[str, list[tuple[tuple, datetime]]] = defaultdict(list)  # the same, for earlier articles
     for batch in batches(usable):
         links = _links(batch, chunk_ids, before)
-        for url_hash, article_id, story_id, published_at in links.values_list(
+        # Unordered: the model's default order would sort (or walk an index) for nothing.
+        for url_hash, article_id, story_id, published_at in links.order_by().values_list(
             "url_hash", "article_id", "article__story_id", "article__published_at"
         ):
             stored[url_hash].append((article_node(article_id, story_id), published_at))
@@ -370,11 +371,7 @@ def _decide(plan: Plan, articles, components: _Components, chunk_node, rebuildin
 
 def _next_story_ids(n: int) -> list[int]:
     if connection.vendor == "postgresql":
-        with connection.cursor() as cursor:
-            cursor.execute(
-                "SELECT nextval(pg_get_serial_sequence('articles_story', 'id')) FROM generate_series(1, %s)", [n]
-            )
-            return [row[0] for row in cursor.fetchall()]
+        return next_ids(Story._meta.db_table, n)
     # SQLite has no sequence: ids above the largest, inside this chunk's transaction (SQLite writes one at a time).
     top = Story.objects.order_by("-id").values_list("id", flat=True).first() or 0
     return list(range(top + 1, top + 1 + n))
