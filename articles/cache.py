@@ -71,9 +71,39 @@ _UNCACHED_HEADERS = {"set-cookie", "content-length", "etag", "cache-control"}
 
 
 _owed_bump = False
-_local_pages: OrderedDict[str, tuple] = OrderedDict()  # key -> (expires at, entry), least recently used first
-_local_values: OrderedDict[str, tuple] = OrderedDict()  # key -> (expires at, value), least recently used first
-_local_lock = threading.Lock()
+
+
+class _Kept(OrderedDict):
+    """What this worker keeps of the shared cache: key -> (expires at, value), least recently used first, at most
+    `size`; a value is dropped when it expires (its shared entry has expired too: a scheduled publication is due)."""
+
+    _lock = threading.Lock()
+
+    def __init__(self, size: int):
+        super().__init__()
+        self.size = size
+
+    def lookup(self, key: str):
+        with self._lock:
+            kept = self.get(key)
+            if kept is None:
+                return None
+            if kept[0] <= time.time():
+                del self[key]
+                return None
+            self.move_to_end(key)
+            return kept[1]
+
+    def keep(self, key: str, expires: float, value) -> None:
+        with self._lock:
+            self[key] = (expires, value)
+            self.move_to_end(key)
+            while len(self) > self.size:
+                self.popitem(last=False)
+
+
+_local_pages = _Kept(LOCAL_PAGES)
+_local_values = _Kept(LOCAL_VALUES)
 
 
 def public_cache():
@@ -212,7 +242,7 @@ def shared_version() -> int | None:
 
 def kept_page(key: str) -> tuple | None:
     """This worker's copy of the entry stored under `key` (its body cut at the nonce placeholders), if it has one."""
-    return _local_entry(key)
+    return _local_pages.lookup(key)
 
 
 def cached_public_value(name: str, compute):
@@ -230,7 +260,7 @@ def cached_public_value(name: str, compute):
         return compute()
     key = f"public:value:{version}:{name}"
     keep = not isinstance(cache, LocMemCache)  # local memory is this process's already
-    if keep and (value := _local_value(key)) is not None:
+    if keep and (value := _local_values.lookup(key)) is not None:
         return value
     value = cache.get(key)
     timeout = _timeout(cache, version)
@@ -239,24 +269,8 @@ def cached_public_value(name: str, compute):
         if timeout:
             cache.set(key, value, timeout)
     if keep and timeout:
-        with _local_lock:
-            _local_values[key] = (time.time() + timeout, value)
-            _local_values.move_to_end(key)
-            while len(_local_values) > LOCAL_VALUES:
-                _local_values.popitem(last=False)
+        _local_values.keep(key, time.time() + timeout, value)
     return value
-
-
-def _local_value(key: str):
-    with _local_lock:
-        kept = _local_values.get(key)
-        if kept is None:
-            return None
-        if kept[0] <= time.time():  # a scheduled publication is due: the value may have changed
-            del _local_values[key]
-            return None
-        _local_values.move_to_end(key)
-        return kept[1]
 
 
 def canonical_query(request, params: Parameters) -> None:
@@ -288,7 +302,7 @@ def _lookup(request) -> tuple:
     if version is None or cache_degraded(cache):
         return cache, None, None, None
     key = _page_key(request, version)
-    entry = _local_entry(key)
+    entry = _local_pages.lookup(key)
     if entry is None:
         entry = cache.get(key)
         if entry is not None:
@@ -296,28 +310,12 @@ def _lookup(request) -> tuple:
     return cache, version, key, entry
 
 
-def _local_entry(key: str) -> tuple | None:
-    with _local_lock:
-        kept = _local_pages.get(key)
-        if kept is None:
-            return None
-        if kept[0] <= time.time():  # its shared entry has expired too (a scheduled publication is due)
-            del _local_pages[key]
-            return None
-        _local_pages.move_to_end(key)
-        return kept[1]
-
-
 def _keep_local(cache, key: str, entry: tuple) -> None:
     """Keep a copy of a shared entry in this worker until the entry expires (entries carry their expiry time)."""
     if isinstance(cache, LocMemCache) or len(entry) < 5:  # local already; or stored before entries had one
         return
     etag, status, headers, body, expires = entry[:5]
-    with _local_lock:
-        _local_pages[key] = (expires, (etag, status, headers, tuple(body.split(_NONCE_BYTES)), expires))
-        _local_pages.move_to_end(key)
-        while len(_local_pages) > LOCAL_PAGES:
-            _local_pages.popitem(last=False)
+    _local_pages.keep(key, expires, (etag, status, headers, tuple(body.split(_NONCE_BYTES)), expires))
 
 
 def _page_key(request, version: int) -> str:

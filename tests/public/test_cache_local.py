@@ -67,7 +67,7 @@ def test_a_copy_expires_with_its_entry_when_a_scheduled_story_is_due(client, new
 
 
 def test_each_worker_keeps_a_bounded_number_of_pages(client, newsroom, database_cache, monkeypatch):
-    monkeypatch.setattr(cache, "LOCAL_PAGES", 2)
+    monkeypatch.setattr(cache._local_pages, "size", 2)
     for path in ("/", "/top/", "/topics/ai/", "/topics/robots/"):
         client.get(path)
     assert len(cache._local_pages) == 2
