@@ -14,6 +14,8 @@ never lists an article that has one.
 
 from django.db import migrations, models
 
+from articles.migrations._postgresql import by_vendor
+
 POSTGRESQL = [
     """
     CREATE FUNCTION articles_untagged_articles_added() RETURNS trigger LANGUAGE plpgsql AS $$
@@ -50,43 +52,28 @@ POSTGRESQL = [
         RETURN NULL;
     END $$
     """,
-    """
-    CREATE TRIGGER articles_untagged_articles_added AFTER INSERT ON articles_article
-    REFERENCING NEW TABLE AS new_articles FOR EACH STATEMENT EXECUTE FUNCTION articles_untagged_articles_added()
-    """,
-    """
-    CREATE TRIGGER articles_untagged_articles_removed AFTER DELETE ON articles_article
-    REFERENCING OLD TABLE AS old_articles FOR EACH STATEMENT EXECUTE FUNCTION articles_untagged_articles_removed()
-    """,
-    """
-    CREATE TRIGGER articles_untagged_links_added AFTER INSERT ON articles_article_topics
-    REFERENCING NEW TABLE AS new_links FOR EACH STATEMENT EXECUTE FUNCTION articles_untagged_links_added()
-    """,
-    """
-    CREATE TRIGGER articles_untagged_links_removed AFTER DELETE ON articles_article_topics
-    REFERENCING OLD TABLE AS old_links FOR EACH STATEMENT EXECUTE FUNCTION articles_untagged_links_removed()
-    """,
-    # A link moved to another article (nothing does this today) leaves one and tags the other.
-    """
-    CREATE TRIGGER articles_untagged_links_moved_from AFTER UPDATE ON articles_article_topics
-    REFERENCING OLD TABLE AS old_links FOR EACH STATEMENT EXECUTE FUNCTION articles_untagged_links_removed()
-    """,
-    """
-    CREATE TRIGGER articles_untagged_links_moved_to AFTER UPDATE ON articles_article_topics
-    REFERENCING NEW TABLE AS new_links FOR EACH STATEMENT EXECUTE FUNCTION articles_untagged_links_added()
-    """,
+]
+# (trigger, event, table, transition table, function). A link moved to another article (nothing does this today)
+# leaves one and tags the other.
+TRIGGERS = [
+    ("articles_added", "INSERT", "articles_article", "NEW TABLE AS new_articles", "articles_added"),
+    ("articles_removed", "DELETE", "articles_article", "OLD TABLE AS old_articles", "articles_removed"),
+    ("links_added", "INSERT", "articles_article_topics", "NEW TABLE AS new_links", "links_added"),
+    ("links_removed", "DELETE", "articles_article_topics", "OLD TABLE AS old_links", "links_removed"),
+    ("links_moved_from", "UPDATE", "articles_article_topics", "OLD TABLE AS old_links", "links_removed"),
+    ("links_moved_to", "UPDATE", "articles_article_topics", "NEW TABLE AS new_links", "links_added"),
+]
+POSTGRESQL += [
+    f"CREATE TRIGGER articles_untagged_{name} AFTER {event} ON {table} REFERENCING {transition}"
+    f" FOR EACH STATEMENT EXECUTE FUNCTION articles_untagged_{function}()"
+    for name, event, table, transition, function in TRIGGERS
 ]
 POSTGRESQL_BACKWARD = [
-    "DROP TRIGGER IF EXISTS articles_untagged_articles_added ON articles_article",
-    "DROP TRIGGER IF EXISTS articles_untagged_articles_removed ON articles_article",
-    "DROP TRIGGER IF EXISTS articles_untagged_links_added ON articles_article_topics",
-    "DROP TRIGGER IF EXISTS articles_untagged_links_removed ON articles_article_topics",
-    "DROP TRIGGER IF EXISTS articles_untagged_links_moved_from ON articles_article_topics",
-    "DROP TRIGGER IF EXISTS articles_untagged_links_moved_to ON articles_article_topics",
-    "DROP FUNCTION IF EXISTS articles_untagged_articles_added()",
-    "DROP FUNCTION IF EXISTS articles_untagged_articles_removed()",
-    "DROP FUNCTION IF EXISTS articles_untagged_links_added()",
-    "DROP FUNCTION IF EXISTS articles_untagged_links_removed()",
+    *(f"DROP TRIGGER IF EXISTS articles_untagged_{name} ON {table}" for name, _, table, _, _ in TRIGGERS),
+    *(
+        f"DROP FUNCTION IF EXISTS articles_untagged_{function}()"
+        for function in ("articles_added", "articles_removed", "links_added", "links_removed")
+    ),
 ]
 
 _UNTAG = """
@@ -124,14 +111,6 @@ FILL = (
 )
 
 
-def run(postgresql: list[str], sqlite: list[str]):
-    def apply(apps, schema_editor):
-        for statement in postgresql if schema_editor.connection.vendor == "postgresql" else sqlite:
-            schema_editor.execute(statement)
-
-    return apply
-
-
 class Migration(migrations.Migration):
     dependencies = [("articles", "0014_url_path_index")]
     operations = [
@@ -140,7 +119,5 @@ class Migration(migrations.Migration):
             fields=[("article_id", models.BigIntegerField(primary_key=True, serialize=False))],
             options={"db_table": "articles_untagged"},
         ),
-        migrations.RunPython(
-            run([*POSTGRESQL, FILL], [*SQLITE, FILL]), run(POSTGRESQL_BACKWARD, SQLITE_BACKWARD), elidable=False
-        ),
+        by_vendor(postgresql=([*POSTGRESQL, FILL], POSTGRESQL_BACKWARD), sqlite=([*SQLITE, FILL], SQLITE_BACKWARD)),
     ]
