@@ -3,6 +3,7 @@
 import re
 
 import yaml
+import yaml_rs
 from yaml.nodes import MappingNode, ScalarNode, SequenceNode
 
 MAX_FILE_BYTES = 1024 * 1024  # real items are ~1-20 KB; a megabyte is a broken or hostile file
@@ -152,7 +153,13 @@ def load_mapping(source: str, first_line: int = 1) -> tuple[dict, int]:
         if ("&" in source or "*" in source) and _SUSPECT_TOKEN.search(source):
             value = _load_refusing_anchors(source, first_line)
         else:
-            value = yaml.load(source, Loader=FastLoader)  # noqa: S506 - a safe loader
+            value = load_common(source)
+            if value is DEFERRED:
+                value = yaml.load(source, Loader=FastLoader)  # noqa: S506 - a safe loader
+            elif value is TOO_DEEP:
+                raise FrontMatterError("yaml", f"nesting deeper than {MAX_DEPTH} levels")
+            else:
+                return value, stripped
     except FrontMatterError:
         raise
     except yaml.constructor.ConstructorError as exc:
@@ -225,6 +232,134 @@ def _has_properties(root, source: str) -> bool:
         elif kind is SequenceNode:
             stack.extend(node.value)
     return False
+
+
+# yaml-rs reads YAML 1.2, PyYAML 1.1: the same values for the documents item files are, not for every text. It is
+# given only block documents of plain and quoted scalars; any text that has one of these goes to PyYAML whole:
+# where a token starts, a tag, anchor, alias, complex key, directive, flow collection, block scalar or a scalar
+# starting with ':' (1.2 reads some that libyaml refuses); a tab, a merge key, a second document; YAML 1.1's extra
+# line breaks and the characters PyYAML refuses; numbers with a leading zero (octal in 1.1, decimal in 1.2); and
+# quoted scalars that could hold a date, digits written as escapes included (a plain date is a date in both, a
+# quoted one is text for PyYAML, and yaml-rs cannot tell them apart once it returns strings). Each pattern starts
+# with a literal character, which re finds several times faster than a character class (3-5 us a file against
+# 20-35), and is searched only when a plain `in` test finds that character. Hypothesis holds the two to the same
+# values (tests/ingest/test_yaml_common.py).
+_MID_WORD = r"[^\s\[\]{},]"  # a character after which no token can start: the next one is inside a word
+_DIVERGENT = {
+    char: re.compile(pattern, re.MULTILINE)
+    for char, pattern in {
+        "!": rf"!(?<!{_MID_WORD}!)",
+        "&": rf"&(?<!{_MID_WORD}&)",
+        "*": rf"\*(?<!{_MID_WORD}\*)",
+        "?": rf"\?(?<!{_MID_WORD}\?)",
+        "%": rf"%(?<!{_MID_WORD}%)",
+        "[": rf"\[(?<!{_MID_WORD}\[)",
+        "{": rf"\{{(?<!{_MID_WORD}\{{)",
+        ":": rf":(?<!{_MID_WORD}:)",
+        "0": rf"0[0-9oO_](?<!{_MID_WORD}0.)",
+        "-": rf"-0[0-9oO_](?<!{_MID_WORD}-0.)",
+        "+": rf"\+0[0-9oO_](?<!{_MID_WORD}\+0.)",
+        '"': r'"[\s\\]*[0-9]{4}-',
+        "'": r"'[\s\\]*[0-9]{4}-",
+        "|": rf"\|(?<!{_MID_WORD}\|)",
+        ">": rf">(?<!{_MID_WORD}>)",
+        "\t": r"\t",
+        "\\": r"\\(?:x|u00|U000000)3[0-9]",
+        "<": r"<<",
+        "...": r"^\.\.\.(?:[ \t]|$)",
+    }.items()
+}
+_SECOND_DOCUMENT = re.compile(r"^---(?:[ \t]|$)", re.MULTILINE)
+# Not ASCII: C1 controls (NEL among them, a line break in 1.1), surrogates, U+FFFE/FFFF refused by PyYAML;
+# LS and PS, line breaks in 1.1; a byte-order mark inside the text.
+_ODD_CHARACTER = re.compile("[\x80-\x9f\ud800-\udfff\u2028\u2029\ufeff\ufffe\uffff]")
+_IMPLICIT = yaml.SafeLoader.yaml_implicit_resolvers  # first character -> [(tag, regexp)]: YAML 1.1's plain scalars
+_TIMESTAMP = _TAG + "timestamp"
+_CONSTRUCTOR = yaml.constructor.SafeConstructor()
+# Python refuses to read integers of more than 4,300 digits (sys.get_int_max_str_digits), yaml-rs does not:
+# PyYAML's error stands for them (14,000 bits is a little under 4,300 digits).
+_LONGEST_INT_BITS = 14_000
+_KEY_TYPES = (str, int, bool, type(None))
+DEFERRED, TOO_DEEP = object(), object()
+
+
+class _Defer(Exception):
+    pass
+
+
+class _TooDeep(Exception):
+    pass
+
+
+def _divergent(source: str) -> bool:
+    for char, pattern in _DIVERGENT.items():
+        if char in source and pattern.search(source):
+            return True
+    if "---" in source and _SECOND_DOCUMENT.search(source):
+        return True
+    return not source.isascii() and _ODD_CHARACTER.search(source) is not None
+
+
+def load_common(source: str):
+    """The mapping of a plain document loaded by yaml-rs, else DEFERRED (for PyYAML) or TOO_DEEP.
+
+    yaml-rs (Rust) loads an item's front matter in about a sixth of the time of libyaml with PyYAML's construction
+    (FastLoader), the checks above and below included. It returns every scalar that is not a YAML 1.2 integer,
+    boolean or null as a string; each string is then resolved as PyYAML would resolve it plain: a date becomes a
+    date (quoted dates were sent away), and a value PyYAML would type otherwise (yes, 1:20, 1e3, =) sends the
+    document to PyYAML. So do anything yaml-rs refuses (PyYAML words the message, with its line numbers), a date
+    PyYAML cannot build (the same), and any float (1.2 reads more texts as floats).
+    """
+    if _divergent(source):
+        return DEFERRED
+    try:
+        value = yaml_rs.loads(source, parse_datetime=False)
+    except Exception:  # whatever yaml-rs refuses, PyYAML refuses or reads in its own way
+        return DEFERRED
+    if type(value) is not dict:
+        return DEFERRED
+    try:
+        _as_pyyaml(value, 1)
+    except (_Defer, ValueError, OverflowError):  # a date PyYAML cannot build either: it words the error
+        return DEFERRED
+    except _TooDeep:
+        return TOO_DEEP
+    return value
+
+
+def _plain(value: str):
+    """A string as PyYAML builds the same text as a plain scalar: itself, a date, or _Defer."""
+    for tag, regexp in _IMPLICIT.get(value[0], ()):
+        if regexp.match(value):
+            if tag != _TIMESTAMP:
+                raise _Defer
+            return _SCALARS[tag](_CONSTRUCTOR, ScalarNode(tag, value))
+    return value
+
+
+def _as_pyyaml(container, level: int) -> None:
+    """Turn yaml-rs's values into PyYAML's, in place; `level` counts as _depth does (the mapping is 1)."""
+    if level >= MAX_DEPTH and container:
+        raise _TooDeep
+    if type(container) is dict:
+        for key in container:
+            if type(key) is str:
+                if key and key[0] in _IMPLICIT and _plain(key) is not key:
+                    raise _Defer  # a date key
+            elif not isinstance(key, _KEY_TYPES):
+                raise _Defer
+        entries = container.items()
+    else:
+        entries = enumerate(container)
+    for at, value in entries:
+        kind = type(value)
+        if kind is str:
+            if value and value[0] in _IMPLICIT:
+                container[at] = _plain(value)  # replaces an entry: the mapping's size does not change
+        elif kind is dict or kind is list:
+            _as_pyyaml(value, level + 1)
+        elif kind is float or (kind is int and value.bit_length() > _LONGEST_INT_BITS):
+            raise _Defer
 
 
 def _depth(value, level: int = 1) -> int:
