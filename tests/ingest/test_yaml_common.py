@@ -119,6 +119,8 @@ def test_fragments_read_as_pyyaml_reads_them(source):
         ("a: 1\na: 2\n", 2),  # yaml-rs refuses duplicate keys, PyYAML keeps the last
         ("a: 1\n--- x\n", yaml.composer.ComposerError),  # yaml-rs returns two documents
         ("title: a\x85b\n", yaml.scanner.ScannerError),  # NEL is a line break in 1.1, not in 1.2
+        ("title: a\u2028b\n", yaml.scanner.ScannerError),  # so is LS
+        ("title: a\ufffeb\n", yaml.reader.ReaderError),  # a character PyYAML refuses
         ("quality: " + "9" * 5000 + "\n", ValueError),  # Python reads no more than 4,300 digits
         ("a: [1, 2]\n", [1, 2]),  # flow collections: 1.2 reads some that libyaml refuses
         ("a: |\n  x\n", "x\n"),  # block scalars: the two chomp differently at the end of a text
