@@ -281,7 +281,7 @@ _CONSTRUCTOR = yaml.constructor.SafeConstructor()
 # Python refuses to read integers of more than 4,300 digits (sys.get_int_max_str_digits), yaml-rs does not:
 # PyYAML's error stands for them (14,000 bits is a little under 4,300 digits).
 _LONGEST_INT_BITS = 14_000
-_KEY_TYPES = (str, int, bool, type(None))
+_KEY_TYPES = frozenset({int, bool, type(None)})  # and str, checked first
 DEFERRED, TOO_DEEP = object(), object()
 
 
@@ -353,10 +353,11 @@ def _as_pyyaml(container, level: int) -> None:
         raise _TooDeep
     if type(container) is dict:
         for key in container:
-            if type(key) is str:
+            kind = type(key)
+            if kind is str:
                 if key and key[0] in _IMPLICIT and _plain(key) is not key:
                     raise _Defer  # a date key
-            elif not isinstance(key, _KEY_TYPES):
+            elif kind not in _KEY_TYPES:  # no integer key is long enough to matter: a plain key has <= 1,024 characters
                 raise _Defer
         entries = container.items()
     else:
