@@ -1,7 +1,7 @@
 """Drive an import: find item files, skip unchanged ones cheaply, parse (on every core), load."""
 
 import os
-from collections import Counter
+from collections import Counter, deque
 from collections.abc import Callable, Collection, Iterator
 from concurrent.futures import Future, ProcessPoolExecutor
 from contextlib import nullcontext
@@ -25,6 +25,10 @@ from articles.models import Article, SupersededFile
 from articles.topics.selectors import current_matcher
 
 CHUNK_SIZE = 500  # files per transaction: big enough for bulk queries, small enough to bound memory
+# Chunks the parser workers may have in hand besides the one being written. With one, they finished it while the
+# writer was still busy and idled a third of the import (py-spy, 20,000 items, 2 cores); a few keep them busy, and
+# memory stays bounded by the depth, not by the batch.
+PARSED_AHEAD = 3
 
 
 @dataclass
@@ -134,7 +138,7 @@ def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int
 
     def run(chunks) -> None:
         nonlocal pool, matcher
-        pending: list[Future] | list[PreparedItem] | None = None
+        pending: deque[list[Future] | list[PreparedItem]] = deque()
         for chunk in chunks:
             to_parse = _unchanged_filter(chunk, trust_published, report, skipped)
             if auto_topics and to_parse and matcher is None:
@@ -144,16 +148,15 @@ def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int
                 pool = ProcessPoolExecutor(
                     max_workers=jobs, mp_context=get_context("spawn"), initializer=workers.start, initargs=(matcher,)
                 )
-            # Parse this chunk (in the pool) while the previous one is written.
+            # Parse this chunk (in the pool, up to PARSED_AHEAD chunks ahead) while an earlier one is written.
             if pool:
-                parsing = [pool.submit(workers.parse_many, list(part), base_url) for part in batched(to_parse, 50)]
+                pending.append([pool.submit(workers.parse_many, list(part), base_url) for part in batched(to_parse, 50)])
             else:
-                parsing = workers.parse_many(to_parse, base_url, matcher)
-            if pending is not None:
-                _load(pending, trust_published, report, statistics)
-            pending = parsing
-        if pending is not None:
-            _load(pending, trust_published, report, statistics)
+                pending.append(workers.parse_many(to_parse, base_url, matcher))
+            if len(pending) > (PARSED_AHEAD if pool else 1):
+                _load(pending.popleft(), trust_published, report, statistics)
+        while pending:
+            _load(pending.popleft(), trust_published, report, statistics)
 
     try:
         run(batched(files, CHUNK_SIZE))
