@@ -854,6 +854,36 @@ def test_parallel_parsing_gives_the_same_result(tmp_path, monkeypatch):
     assert results[2][1] == snapshot
 
 
+def test_parser_workers_run_a_bounded_number_of_chunks_ahead_of_the_writer(tmp_path, monkeypatch):
+    # Workers that hold only the next chunk idle while the writer is busy; workers that run unboundedly ahead
+    # would hold the whole batch in memory.
+    files = generate_corpus(tmp_path / "gen", count=700, seed=5)
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 100)  # 7 chunks of two parts of 50 files
+    submitted, written, in_hand = [], [], []
+
+    class Counted(ProcessPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    load = batch._load
+
+    def counting_load(parsing, *args):
+        in_hand.append(len(submitted) - len(written))  # parts with the workers when a chunk is written
+        written.extend(parsing)
+        return load(parsing, *args)
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(batch, "_load", counting_load)
+
+    outcomes = outcomes_of(files, jobs=2)
+
+    assert len(outcomes) == 700 and FAILED not in {o.status for o in outcomes.values()}
+    # The chunk being written and PARSED_AHEAD more, until the batch runs out.
+    assert batch.PARSED_AHEAD > 1
+    assert in_hand == [2 * min(batch.PARSED_AHEAD + 1, 7 - i) for i in range(7)]
+
+
 def test_reimports_file_merged_outlets_under_the_provider_they_were_merged_into(tmp_path):
     editor = get_user_model().objects.create_superuser("editor", "editor@example.com", "a-long-test-password-42")
     uk = {"name": "Example News UK", "domain": "example.co.uk"}
