@@ -150,7 +150,8 @@ def _run(files: Collection[str], trust_published: bool, base_url: str, jobs: int
                 )
             # Parse this chunk (in the pool, up to PARSED_AHEAD chunks ahead) while an earlier one is written.
             if pool:
-                pending.append([pool.submit(workers.parse_many, list(part), base_url) for part in batched(to_parse, 50)])
+                parts = batched(to_parse, 50)
+                pending.append([pool.submit(workers.parse_many, list(part), base_url) for part in parts])
             else:
                 pending.append(workers.parse_many(to_parse, base_url, matcher))
             if len(pending) > (PARSED_AHEAD if pool else 1):
