@@ -22,6 +22,7 @@ from articles.ingest.prepared import PreparedItem
 from articles.ingest.records import Problem
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
 from articles.models import Article, SupersededFile
+from articles.stories.lookups import among
 from articles.topics.selectors import current_matcher
 
 CHUNK_SIZE = 500  # files per transaction: big enough for bulk queries, small enough to bound memory
@@ -195,7 +196,7 @@ def _unchanged_filter(chunk, trust_published: bool, report, skipped: dict[str, s
     digests = {digest for *_, digest in read if digest}
     with transaction.atomic():  # lookups by key, planned as a chunk's are
         plan_chunk_for_keys()
-        known = Article.objects.filter(content_hash__in=digests)
+        known = Article.objects.filter(**among("content_hash", sorted(digests)))
         if trust_published:
             # Applying the files' flags may change an article even when its file did not.
             known = [
@@ -225,7 +226,7 @@ def _superseded(digests: set[str]) -> dict[tuple[str, str], str]:
     file still outranks them (the winner's file may have changed its date since)."""
     if not digests:
         return {}
-    rows = SupersededFile.objects.filter(content_hash__in=digests).values_list(
+    rows = SupersededFile.objects.filter(**among("content_hash", sorted(digests))).values_list(
         "content_hash", "path", "published_at", "article__published_at", "article__source_path"
     )
     return {
