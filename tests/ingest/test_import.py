@@ -1,8 +1,10 @@
 """`import_articles` and `import_batch` against a real database: DESIGN.md §3 (format), §4 (editorial rules), §5."""
 
+import gc
 import io
 import json
 import re
+import weakref
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -882,6 +884,35 @@ def test_parser_workers_run_a_bounded_number_of_chunks_ahead_of_the_writer(tmp_p
     # The chunk being written and PARSED_AHEAD more, until the batch runs out.
     assert batch.PARSED_AHEAD > 1
     assert in_hand == [2 * min(batch.PARSED_AHEAD + 1, 7 - i) for i in range(7)]
+
+
+def test_an_import_still_frees_cyclic_garbage_and_leaves_the_collector_as_it_found_it(tmp_path, monkeypatch):
+    files = generate_corpus(tmp_path / "gen", count=300, seed=7)
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 50)  # outcomes come chunk by chunk: the first long before the last
+    threshold, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+    gc.unfreeze()  # the import freezes the heap it finds only where nothing else did
+    garbage, alive = [], []
+
+    class Node:
+        pass
+
+    def on_file(outcome: FileOutcome) -> None:
+        # Reference cycles, which only the cyclic collector frees: 300 a file, 90,000 in all.
+        for _ in range(300):
+            node = Node()
+            node.itself = node
+            if not garbage:
+                garbage.append(weakref.ref(node))
+        alive.append(garbage[0]() is not None)
+
+    try:
+        import_batch([str(f) for f in files], on_file=on_file, jobs=1)
+        assert not alive[-1], "the cycles of the first chunk were still there at the last: memory would grow"
+        assert gc.get_threshold() == threshold
+        assert gc.get_freeze_count() == 0
+    finally:
+        if frozen_before:
+            gc.freeze()
 
 
 def test_reimports_file_merged_outlets_under_the_provider_they_were_merged_into(tmp_path):
