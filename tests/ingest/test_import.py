@@ -14,6 +14,8 @@ import pytest
 import yaml
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
+from django.core import checks
+from django.core.checks import Tags
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -913,6 +915,20 @@ def test_an_import_still_frees_cyclic_garbage_and_leaves_the_collector_as_it_fou
     finally:
         if frozen_before:
             gc.freeze()
+
+
+def test_the_command_runs_the_checks_an_import_depends_on_and_not_the_sites(tmp_path):
+    ran = []
+    model_check = checks.register(Tags.models)(lambda **kwargs: ran.append(Tags.models) or [])
+    url_check = checks.register(Tags.urls)(lambda **kwargs: ran.append(Tags.urls) or [])
+    try:
+        (path,) = write_items(tmp_path, {"story.md": item_data(1)})
+        call_command("import_articles", str(path), jobs=1, skip_checks=False, stdout=io.StringIO())
+    finally:
+        for check in (model_check, url_check):
+            checks.registry.registry.registered_checks.discard(check)
+    assert ran == [Tags.models]
+    assert Article.objects.count() == 1
 
 
 def test_reimports_file_merged_outlets_under_the_provider_they_were_merged_into(tmp_path):
