@@ -31,6 +31,7 @@ from articles.ingest.rows import insert_rows, update_rows
 from articles.limits import TERM_MAX_LENGTH
 from articles.models import Article, ArticleTopic, Image, RelatedLink, SupersededFile, Topic, UpstreamChange
 from articles.stories import clustering
+from articles.stories.lookups import among
 from providers.models import Provider
 
 CREATED, UPDATED, UNCHANGED, DUPLICATE, FAILED = "created", "updated", "unchanged", "duplicate", "failed"
@@ -130,7 +131,8 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
 
     # Locked in id order: another import or an editor changing these rows waits for this chunk, and this chunk
     # for them, so each decides on what the other wrote (no lost update, no deadlock between two imports).
-    stored = Article.objects.select_for_update().filter(web_url_hash__in=winners).order_by("id")
+    # One array parameter rather than a placeholder per file (articles.stories.lookups).
+    stored = Article.objects.select_for_update().filter(**among("web_url_hash", sorted(winners))).order_by("id")
     existing = {
         row["web_url_hash"]: row
         for row in stored.annotate(**changes.OLD_VALUES).values(

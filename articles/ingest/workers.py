@@ -4,17 +4,24 @@ A spawned process runs only this and pure modules: no Django set-up, no models (
 holds them to it), so a worker starts fast and stays small.
 """
 
+import os
+
 from articles.ingest.parser import parse_bytes
 from articles.ingest.prepared import PreparedItem, prepare
 from articles.topics.matcher import TopicMatcher
 
 # This process's topic matcher, compiled once by `start` (None: no automatic topics).
 _matcher: TopicMatcher | None = None
+# How much lower a parser process's CPU priority is than the importer's. The writer and PostgreSQL take turns on
+# the import's critical path; parsers that compete with them on equal terms slow every chunk's write, while
+# parsers that yield to them still finish their chunks in the writer's gaps.
+NICENESS = 10
 
 
 def start(matcher: TopicMatcher | None) -> None:
     global _matcher
     _matcher = matcher
+    os.nice(NICENESS)
 
 
 def parse_many(

@@ -25,8 +25,8 @@ from datetime import datetime, timedelta
 from itertools import chain
 
 from django.db import connection
-from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When
-from django.db.models.functions import Coalesce
+from django.db.models import Case, Count, F, OuterRef, Q, Subquery, When, Window
+from django.db.models.functions import Coalesce, RowNumber
 from django.utils import timezone
 
 from articles.ingest.rows import insert_rows, next_ids, update_rows
@@ -118,6 +118,23 @@ def _links(hashes: list[str], chunk_ids: set[int], before):
     return _swept(links, before, "article__")
 
 
+def _stored_listings(links) -> tuple[dict[str, int], list[tuple[str, int, int, datetime]]]:
+    """How often each URL is listed, and its listings (url hash, article id, story id, published at) when at most
+    HUB_LIMIT: one reading of the links, where a count and a second query for the listings took two. PostgreSQL
+    reads the table whole for a chunk's few thousand URLs between ~20,000 and ~100,000 links (12-40 ms a reading);
+    a hub's listings are counted there and never sent."""
+    per_url = {"partition_by": F("url_hash")}
+    ranked = links.order_by().annotate(n=Window(Count("id"), **per_url), nth=Window(RowNumber(), **per_url))
+    counts, listings = {}, []
+    for url_hash, n, *listing in ranked.filter(Q(n__lte=HUB_LIMIT) | Q(nth=1)).values_list(
+        "url_hash", "n", "article_id", "article__story_id", "article__published_at"
+    ):
+        counts[url_hash] = n
+        if n <= HUB_LIMIT:
+            listings.append((url_hash, *listing))
+    return counts, listings
+
+
 def load_rarity(terms: Iterable[int]) -> Rarity:
     rows: dict[int, int] = {}
     for batch in batches({*terms, DOCUMENTS}):
@@ -171,19 +188,14 @@ def plan_chunk(articles: list[ChunkArticle], *, before: tuple[datetime, int] | N
             listings[h].append((chunk_node(a), a.published_at))
     hashes = set(own) | related
     counts: dict[str, int] = {h: len(nodes) for h, nodes in listings.items()}
-    for batch in batches(hashes):
-        links = _links(batch, chunk_ids, before)
-        for url_hash, n in links.order_by().values_list("url_hash").annotate(n=Count("id")):
-            counts[url_hash] = counts.get(url_hash, 0) + n
-    usable = {h for h in hashes if counts.get(h, 0) <= HUB_LIMIT}
     stored: dict[str, list[tuple[tuple, datetime]]] = defaultdict(list)  # the same, for earlier articles
-    for batch in batches(usable):
-        links = _links(batch, chunk_ids, before)
-        # Unordered: the model's default order would sort (or walk an index) for nothing.
-        for url_hash, article_id, story_id, published_at in links.order_by().values_list(
-            "url_hash", "article_id", "article__story_id", "article__published_at"
-        ):
+    for batch in batches(hashes):
+        stored_counts, found = _stored_listings(_links(batch, chunk_ids, before))
+        for url_hash, n in stored_counts.items():
+            counts[url_hash] = counts.get(url_hash, 0) + n
+        for url_hash, article_id, story_id, published_at in found:
             stored[url_hash].append((article_node(article_id, story_id), published_at))
+    usable = {h for h in hashes if counts.get(h, 0) <= HUB_LIMIT}
     for batch in batches(related & usable):
         found = _swept(Article.objects.filter(**among("web_url_hash", batch)).exclude(id__in=chunk_ids), before)
         for key, article_id, story_id in found.values_list("web_url_hash", "id", "story_id"):
@@ -245,7 +257,7 @@ def _text_edges(articles, plan: Plan, chunk_node, article_node, chunk_ids, befor
     for i, (_, _, unit) in enumerate(units):
         for term in unit.title & key_terms:
             index[term].append(i)
-    indexed = index.keys()
+    indexed = set(index)  # a frozenset & a set: 2.5 times faster than & a dict's keys view
     for a, position, unit in units:
         found = unit.text & indexed
         if len(found) < 2:
@@ -262,7 +274,7 @@ def _text_edges(articles, plan: Plan, chunk_node, article_node, chunk_ids, befor
     low = min(a.published_at for a in articles) - TEXT_WINDOW
     high = max(a.published_at for a in articles) + TEXT_WINDOW
     by_key: dict[int, list[tuple[int, int]]] = defaultdict(list)  # key -> (article id, position)
-    for batch in batches({term for _, _, unit in units for term in unit.text} & key_terms):
+    for batch in batches(key_terms):  # the rare among the units' words (plan_chunk), not a second pass over them
         keys = StoryKey.objects.filter(**among("key", batch), published_at__range=(low, high)).exclude(
             article_id__in=chunk_ids
         )
@@ -271,7 +283,7 @@ def _text_edges(articles, plan: Plan, chunk_node, article_node, chunk_ids, befor
     if not by_key:
         return edges
     pairs = []
-    stored_keys = by_key.keys()
+    stored_keys = set(by_key)
     for a, position, unit in units:
         found = unit.text & stored_keys
         if len(found) < 2:

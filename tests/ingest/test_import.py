@@ -1,8 +1,10 @@
 """`import_articles` and `import_batch` against a real database: DESIGN.md §3 (format), §4 (editorial rules), §5."""
 
+import gc
 import io
 import json
 import re
+import weakref
 from concurrent.futures import ProcessPoolExecutor
 from datetime import UTC, datetime
 from html.parser import HTMLParser
@@ -12,6 +14,8 @@ import pytest
 import yaml
 from django.contrib.admin.models import CHANGE, LogEntry
 from django.contrib.auth import get_user_model
+from django.core import checks
+from django.core.checks import Tags
 from django.core.management import call_command
 from django.core.management.base import CommandError
 from django.db import connection
@@ -852,6 +856,79 @@ def test_parallel_parsing_gives_the_same_result(tmp_path, monkeypatch):
     assert len(snapshot) > 500
     assert results[2][0] == statuses
     assert results[2][1] == snapshot
+
+
+def test_parser_workers_run_a_bounded_number_of_chunks_ahead_of_the_writer(tmp_path, monkeypatch):
+    # Workers that hold only the next chunk idle while the writer is busy; workers that run unboundedly ahead
+    # would hold the whole batch in memory.
+    files = generate_corpus(tmp_path / "gen", count=700, seed=5)
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 100)  # 7 chunks of two parts of 50 files
+    submitted, written, in_hand = [], [], []
+
+    class Counted(ProcessPoolExecutor):
+        def submit(self, fn, *args, **kwargs):
+            submitted.append(fn)
+            return super().submit(fn, *args, **kwargs)
+
+    load = batch._load
+
+    def counting_load(parsing, *args):
+        in_hand.append(len(submitted) - len(written))  # parts with the workers when a chunk is written
+        written.extend(parsing)
+        return load(parsing, *args)
+
+    monkeypatch.setattr(batch, "ProcessPoolExecutor", Counted)
+    monkeypatch.setattr(batch, "_load", counting_load)
+
+    outcomes = outcomes_of(files, jobs=2)
+
+    assert len(outcomes) == 700 and FAILED not in {o.status for o in outcomes.values()}
+    # The chunk being written and PARSED_AHEAD more, until the batch runs out.
+    assert batch.PARSED_AHEAD > 1
+    assert in_hand == [2 * min(batch.PARSED_AHEAD + 1, 7 - i) for i in range(7)]
+
+
+def test_an_import_still_frees_cyclic_garbage_and_leaves_the_collector_as_it_found_it(tmp_path, monkeypatch):
+    files = generate_corpus(tmp_path / "gen", count=300, seed=7)
+    monkeypatch.setattr(batch, "CHUNK_SIZE", 50)  # outcomes come chunk by chunk: the first long before the last
+    threshold, frozen_before = gc.get_threshold(), gc.get_freeze_count()
+    gc.unfreeze()  # the import freezes the heap it finds only where nothing else did
+    garbage, alive = [], []
+
+    class Node:
+        pass
+
+    def on_file(outcome: FileOutcome) -> None:
+        # Reference cycles, which only the cyclic collector frees: 300 a file, 90,000 in all.
+        for _ in range(300):
+            node = Node()
+            node.itself = node
+            if not garbage:
+                garbage.append(weakref.ref(node))
+        alive.append(garbage[0]() is not None)
+
+    try:
+        import_batch([str(f) for f in files], on_file=on_file, jobs=1)
+        assert not alive[-1], "the cycles of the first chunk were still there at the last: memory would grow"
+        assert gc.get_threshold() == threshold
+        assert gc.get_freeze_count() == 0
+    finally:
+        if frozen_before:
+            gc.freeze()
+
+
+def test_the_command_runs_the_checks_an_import_depends_on_and_not_the_sites(tmp_path):
+    ran = []
+    model_check = checks.register(Tags.models)(lambda **kwargs: ran.append(Tags.models) or [])
+    url_check = checks.register(Tags.urls)(lambda **kwargs: ran.append(Tags.urls) or [])
+    try:
+        (path,) = write_items(tmp_path, {"story.md": item_data(1)})
+        call_command("import_articles", str(path), jobs=1, skip_checks=False, stdout=io.StringIO())
+    finally:
+        for check in (model_check, url_check):
+            checks.registry.registry.registered_checks.discard(check)
+    assert ran == [Tags.models]
+    assert Article.objects.count() == 1
 
 
 def test_reimports_file_merged_outlets_under_the_provider_they_were_merged_into(tmp_path):

@@ -5,6 +5,7 @@ import os
 import subprocess
 import sys
 
+from articles.ingest.workers import NICENESS
 from tests.factories import REPO, item_data, item_text
 
 # Every module a parser worker runs; none may need settings or the app registry.
@@ -26,6 +27,8 @@ from articles.ingest.workers import parse_many, start
 from articles.topics.matcher import TopicMatcher
 from articles.topics.terms import TopicSpec
 
+import os
+niceness = os.nice(0)
 start(TopicMatcher([TopicSpec(1, "AI", "", None, ()), TopicSpec(2, "Robots", "", 1, ("robot",))]))
 (item,) = parse_many([("item.md", sys.stdin.buffer.read())], "")
 conf = sys.modules.get("django.conf")
@@ -35,6 +38,7 @@ print(json.dumps({
     "slug": item.article[1],
     "auto_topics": [list(t) for t in item.auto_topics],
     "links": len(item.related),
+    "niceness": os.nice(0) - niceness,
     "settings_configured": bool(conf and conf.settings.configured),
     "apps_ready": bool(apps and apps.apps.ready),
     "models_loaded": sorted(m for m in sys.modules if m.endswith(".models") and m.startswith("articles")),
@@ -55,5 +59,7 @@ def test_the_parser_workers_modules_load_and_run_without_django_set_up():
     assert found["slug"].startswith("warehouse-robots-sort-parcels-")
     assert found["auto_topics"] == [[1, "Robots"], [2, "Robots"]]  # the topic, and its parent with it
     assert found["links"] == 1
+    # Parsers yield the CPU to the writer and PostgreSQL, which take turns on the import's critical path.
+    assert found["niceness"] == NICENESS > 0
     assert not found["settings_configured"] and not found["apps_ready"]
     assert found["models_loaded"] == []

@@ -14,7 +14,7 @@ from articles.ingest.loader import CREATED, FAILED, UPDATED
 from articles.ingest.parser import parse_file
 from articles.ingest.prepared import slug as item_slug
 from articles.models import Article, Story, StoryKey, StoryTerm
-from articles.stories import services
+from articles.stories import clustering, services
 from articles.stories.identity import identity_hash
 from tests.factories import item_data, item_text, run_command, wipe_content, write_items
 
@@ -204,6 +204,28 @@ def test_two_articles_citing_one_source_join_unless_it_is_a_hub_or_a_week_apart(
     import_batch(batch.find_item_files([tmp_path]))
 
     assert groups() == {frozenset({"https://outlet1.example/news/1", "https://outlet2.example/news/2"})}
+
+
+@pytest.mark.parametrize("earlier", [19, 20])
+def test_a_hub_counts_the_earlier_articles_listing_it_and_the_chunks(tmp_path, earlier):
+    source, hub = "https://wire.example/original-report", "https://company.example/"
+    listers = {f"hub-{n}.md": item(n, f"Unrelated {n}", related=[hub]) for n in range(10, 10 + earlier)}
+    import_batch([str(p) for p in write_items(tmp_path / "earlier", listers)])
+    # The chunk lists the home page six more times: 25 listings in all may still join, 26 make it a hub.
+    chunk = {
+        "a.md": item(1, "First take", related=[source, hub]),
+        "b.md": item(2, "Second take", related=[source]),
+    } | {f"hub-{n}.md": item(n, f"Unrelated {n}", related=[hub]) for n in range(50, 55)}
+    import_batch([str(p) for p in write_items(tmp_path / "chunk", chunk)])
+
+    takes = frozenset({"https://outlet1.example/news/1", "https://outlet2.example/news/2"})
+    if earlier + 6 > clustering.HUB_LIMIT:
+        # The earlier listers joined when they were fewer; the chunk's join nothing through the home page.
+        assert groups() == {takes, frozenset(f"https://outlet{n}.example/news/{n}" for n in range(10, 10 + earlier))}
+    else:
+        (group,) = groups()
+        assert len(group) == 2 + earlier + 5 and takes <= group
+    assert_consistent()
 
 
 def test_the_same_event_without_links_joins_and_look_alikes_stay_apart(tmp_path):
