@@ -27,7 +27,7 @@ from django.utils.text import slugify
 from articles.ingest import changes, planning
 from articles.ingest.prepared import ARTICLE_VALUES, PreparedItem, prepare
 from articles.ingest.records import ParseResult
-from articles.ingest.rows import insert_rows, update_rows
+from articles.ingest.rows import delete_rows, insert_rows, update_rows
 from articles.limits import TERM_MAX_LENGTH
 from articles.models import Article, ArticleTopic, Image, RelatedLink, SupersededFile, Topic, UpstreamChange
 from articles.stories import clustering
@@ -196,7 +196,7 @@ def _write(items: list[PreparedItem], trust_published: bool) -> list[FileOutcome
         # By link id, not a join: the join form deletes `WHERE id IN (a self-join of the image table)`, which the
         # planner can run as a nested loop over every image when a fresh table has no statistics yet.
         Image.objects.filter(related_link_id__in=RelatedLink.objects.filter(article_id__in=ids).values("id")).delete()
-        RelatedLink.objects.filter(article_id__in=ids).delete()
+        delete_rows(RelatedLink, "article_id", ids)  # their images are gone: no cascade to collect
         Article.topics.through.objects.filter(article_id__in=set(ids) - topics_locked).delete()
 
     written_ids = new_ids + [row[0] for row in changed]

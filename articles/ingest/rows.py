@@ -71,6 +71,27 @@ def update_rows(model, columns: list[str], rows: list[tuple]) -> None:
         cursor.execute(sql.SQL("DROP TABLE {}").format(sql.Identifier(scratch)))
 
 
+def delete_rows(model, column: str, values: list) -> None:
+    """Delete the rows whose `column` is among `values`, without Django's cascade collection.
+
+    For tables whose children the caller has deleted already: Django reads every row of a model that others
+    reference back into Python, to look for those children, then deletes by id 100 at a time (an updated
+    article's related links: ~1 ms a chunk in the loader, 280 statements at 100,000 items). On PostgreSQL one
+    statement with one array parameter; the foreign keys still refuse it if a child was left behind."""
+    if not values:
+        return
+    if connection.vendor != "postgresql":
+        model.objects.filter(**{f"{column}__in": values}).delete()
+        return
+    with connection.cursor() as cursor:
+        cursor.execute(
+            sql.SQL("DELETE FROM {} WHERE {} = ANY(%s)").format(
+                sql.Identifier(model._meta.db_table), sql.Identifier(column)
+            ),
+            [list(values)],
+        )
+
+
 def _copy(model, table: str, columns: list[str], rows: list[tuple]) -> None:
     json_columns = [i for i, name in enumerate(columns) if _is_json(model, name)]
     statement = sql.SQL("COPY {} ({}) FROM STDIN").format(
