@@ -17,11 +17,10 @@ from django.utils import timezone
 from articles.cache import bump_public_version
 from articles.ingest import workers
 from articles.ingest.loader import CREATED, FAILED, UNCHANGED, UPDATED, FileOutcome, supersede, write_results
-from articles.ingest.parser import content_hash
+from articles.ingest.parser import content_hash, read_item
 from articles.ingest.planning import Statistics, plan_chunk_for_keys
 from articles.ingest.prepared import PreparedItem
 from articles.ingest.records import Problem
-from articles.ingest.yamlsafe import MAX_FILE_BYTES
 from articles.models import Article, SupersededFile
 from articles.stories.lookups import among
 from articles.topics.selectors import current_matcher
@@ -88,8 +87,7 @@ def _walk(root: Path) -> Iterator[str]:
 
 def _read(path: str) -> tuple[str, bytes | None, str]:
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = read_item(path)
     except OSError as exc:
         return path, None, f"cannot read: {exc.strerror}"
     return path, data, ""

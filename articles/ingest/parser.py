@@ -6,6 +6,7 @@ drops just that value with a warning.
 """
 
 import hashlib
+import os
 from functools import partial
 from pathlib import Path
 
@@ -101,11 +102,24 @@ class _Collector:
         return kept
 
 
+def read_item(path: str) -> bytes:
+    """A file's bytes, at most one past MAX_FILE_BYTES (enough for load_front_matter to refuse it).
+
+    Sized by the file: `read(MAX_FILE_BYTES + 1)` allocates a megabyte for every 5 KB item and gives most of it
+    back, 14 us a file against 5 (an import's main process reads every file of the batch). A file that grew
+    since its size was read is read on, still to the same limit."""
+    with open(path, "rb") as handle:
+        size = min(os.fstat(handle.fileno()).st_size, MAX_FILE_BYTES) + 1
+        data = handle.read(size)
+        if len(data) == size and size <= MAX_FILE_BYTES:
+            data += handle.read(MAX_FILE_BYTES + 1 - size)
+    return data
+
+
 def parse_file(path: str | Path, base_url: str = "") -> ParseResult:
     path = str(path)
     try:
-        with open(path, "rb") as handle:
-            data = handle.read(MAX_FILE_BYTES + 1)
+        data = read_item(path)
     except OSError as exc:
         return ParseResult(path, "", errors=[Problem(path, "file", f"cannot read: {exc.strerror}")])
     return parse_bytes(data, path, base_url)

@@ -8,7 +8,7 @@ from datetime import UTC, datetime, timedelta
 
 import pytest
 
-from articles.ingest.parser import parse_bytes, parse_file
+from articles.ingest.parser import parse_bytes, parse_file, read_item
 from articles.ingest.records import ItemRecord, ParseResult
 from articles.ingest.yamlsafe import MAX_FILE_BYTES
 
@@ -382,6 +382,21 @@ def test_file_just_under_the_limit_is_read_whole():
     source += "z" * (MAX_FILE_BYTES - len(source))
     assert len(source) == MAX_FILE_BYTES
     assert parsed(source).extra == {"padding": "y" * 100}
+
+
+@pytest.mark.parametrize("size", [0, 5000, MAX_FILE_BYTES, MAX_FILE_BYTES + 1, MAX_FILE_BYTES + 4096])
+def test_a_file_is_read_whole_up_to_one_byte_past_the_limit(tmp_path, size):
+    path = tmp_path / "item.md"
+    path.write_bytes(bytes(range(256)) * (size // 256) + b"x" * (size % 256))
+    data = read_item(str(path))
+    assert len(data) == min(size, MAX_FILE_BYTES + 1)
+    assert data == path.read_bytes()[: MAX_FILE_BYTES + 1]
+
+
+def test_a_file_longer_than_its_stated_size_is_read_on():
+    # /proc files state a size of 0: what is read past the stated size is kept, as if the file had grown.
+    data = read_item("/proc/self/status")
+    assert len(data) > 1 and b"Name:" in data
 
 
 # --------------------------------------------------------------------------- URLs
