@@ -75,9 +75,9 @@ def delete_rows(model, column: str, values: list) -> None:
     """Delete the rows whose `column` is among `values`, without Django's cascade collection.
 
     For tables whose children the caller has deleted already: Django reads every row of a model that others
-    reference back into Python, to look for those children, then deletes by id 100 at a time (an updated
-    article's related links: ~1 ms a chunk in the loader, 280 statements at 100,000 items). On PostgreSQL one
-    statement with one array parameter; the foreign keys still refuse it if a child was left behind."""
+    reference back into Python, to look for those children, then deletes by id 100 at a time (the related links
+    of 1,822 updated articles in a first import of 20,000 items: 280 statements). On PostgreSQL one statement with
+    one array parameter; the foreign keys still refuse it if a child was left behind."""
     if not values:
         return
     if connection.vendor != "postgresql":

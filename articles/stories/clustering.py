@@ -420,8 +420,8 @@ def finish_chunk(plan: Plan, article_ids: dict[str, int], *, count_terms: bool =
     if count_terms and plan.new_terms:
         add_term_counts({**plan.new_terms, DOCUMENTS: sum(a.new_in_database for a in plan.articles)})
     # Most new articles start a story of their own: those are written whole from the plan, without subqueries and
-    # without a second version of each row (an insert, then an update of its lead, cost 11 us of PostgreSQL's
-    # CPU an article at 100,000).
+    # without a second version of each row (an insert, then an update of its lead: 17 us of PostgreSQL's statement
+    # time a file in a first import of 100,000 items, 8 us written whole).
     by_key = {a.key: a for a in plan.articles}
     now = timezone.now()
     insert_rows(
