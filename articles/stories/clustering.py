@@ -120,9 +120,9 @@ def _links(hashes: list[str], chunk_ids: set[int], before):
 
 def _stored_listings(links) -> tuple[dict[str, int], list[tuple[str, int, int, datetime]]]:
     """How often each URL is listed, and its listings (url hash, article id, story id, published at) when at most
-    HUB_LIMIT: one reading of the links, where a count and a second query for the listings took two. PostgreSQL
-    reads the table whole for a chunk's few thousand URLs between ~20,000 and ~100,000 links (12-40 ms a reading);
-    a hub's listings are counted there and never sent."""
+    HUB_LIMIT: one reading of the links, where a count and a second query for the listings took two (by the url_hash
+    index, with the chunk's planner settings: articles/ingest/planning.py); a hub's listings are counted and never
+    sent."""
     per_url = {"partition_by": F("url_hash")}
     ranked = links.order_by().annotate(n=Window(Count("id"), **per_url), nth=Window(RowNumber(), **per_url))
     counts, listings = {}, []
