@@ -77,11 +77,10 @@ class _Kept(OrderedDict):
     """What this worker keeps of the shared cache: key -> (expires at, value), least recently used first, at most
     `size`; a value is dropped when it expires (its shared entry has expired too: a scheduled publication is due)."""
 
-    _lock = threading.Lock()
-
     def __init__(self, size: int):
         super().__init__()
         self.size = size
+        self._lock = threading.Lock()
 
     def lookup(self, key: str):
         with self._lock:
