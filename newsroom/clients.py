@@ -6,6 +6,7 @@ anything further left was written by the client itself and could say anything.
 """
 
 import ipaddress
+from collections.abc import Mapping
 
 from django.conf import settings
 from django.http import HttpRequest
@@ -15,13 +16,14 @@ from django.http import HttpRequest
 IPV6_CLIENT_PREFIX = 64
 
 
-def client_address(request: HttpRequest) -> str:
-    """The client's IP address, as the outermost trusted proxy (or, without one, the socket) saw it."""
-    remote = request.META.get("REMOTE_ADDR", "")
+def client_address(meta: Mapping) -> str:
+    """The client's IP address, as the outermost trusted proxy (or, without one, the socket) saw it, from a
+    request's META (or the WSGI environ newsroom.wsgi_hits answers from)."""
+    remote = meta.get("REMOTE_ADDR", "")
     proxies = settings.TRUSTED_PROXY_COUNT
     if proxies <= 0:
         return remote
-    forwarded = [hop.strip() for hop in request.META.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
+    forwarded = [hop.strip() for hop in meta.get("HTTP_X_FORWARDED_FOR", "").split(",") if hop.strip()]
     if len(forwarded) < proxies:
         # Fewer hops than proxies: the request did not come through all of them; trust only the socket.
         return remote
@@ -34,7 +36,7 @@ def client_address(request: HttpRequest) -> str:
 
 def client_bucket(request: HttpRequest) -> str:
     """The address that limits count against: the client's IPv4 address, or its IPv6 /64 network's first address."""
-    address = client_address(request)
+    address = client_address(request.META)
     try:
         parsed = ipaddress.ip_address(address)
     except ValueError:

@@ -7,6 +7,7 @@ extra={"fields": {...}})); a traceback travels inside the line as `exc`, so one 
 import json
 import logging
 import re
+from collections.abc import Iterable
 from datetime import UTC, datetime
 
 # Values that need no quoting in logfmt; anything else is quoted and escaped as a JSON string (ASCII only, so no
@@ -43,20 +44,29 @@ def logfmt_value(value) -> str:
 
 
 class LogfmtFormatter(logging.Formatter):
+    """Both formatters also make a line from parts, each some of its fields in order: newsroom.request_log writes
+    request lines that way, without a LogRecord, and keeps the part that repeats from one request to the next."""
+
     def format(self, record: logging.LogRecord) -> str:
-        return self.line(record_fields(record, self))
+        return self.part(record_fields(record, self))
 
     @staticmethod
-    def line(fields: dict) -> str:
-        """The line of a record with these fields (ts, level, logger and msg first): newsroom.request_log writes
-        request lines with it, without a LogRecord."""
+    def part(fields: dict) -> str:
         return " ".join(f"{key}={logfmt_value(value)}" for key, value in fields.items() if value is not None)
+
+    @staticmethod
+    def line(parts: Iterable[str]) -> str:
+        return " ".join(part for part in parts if part)
 
 
 class JsonFormatter(logging.Formatter):
     def format(self, record: logging.LogRecord) -> str:
-        return self.line(record_fields(record, self))
+        return json.dumps(record_fields(record, self), default=str)
 
     @staticmethod
-    def line(fields: dict) -> str:
-        return json.dumps(fields, default=str)
+    def part(fields: dict) -> str:
+        return json.dumps(fields, default=str)[1:-1]  # the members, without the braces
+
+    @staticmethod
+    def line(parts: Iterable[str]) -> str:
+        return "{" + ", ".join(part for part in parts if part) + "}"

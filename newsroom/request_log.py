@@ -64,26 +64,36 @@ def _forget_queries(**kwargs):  # DATA_UPLOAD_MAX_NUMBER_FIELDS decides what is 
 
 
 def log_request(request: HttpRequest, *, query: str, status: int, started: float) -> None:
-    """The request's line (`started`: time.perf_counter() when it came in). newsroom.wsgi_hits logs its answers here
-    too, so every request has one line whoever answered it."""
+    """The request's line (`started`: time.perf_counter() when it came in)."""
+    log_line(request.method, escape_uri_path(request.path), query, status, started, client_address(request.META))
+
+
+def log_line(method: str, path: str, query: str, status: int, started: float, client: str) -> None:
+    """A request's line from its fields (`path` escaped as by escape_uri_path): newsroom.wsgi_hits logs its answers
+    here too, so every request has one line whoever answered it."""
     if not logger.isEnabledFor(logging.INFO):
         return
-    fields = {
-        "method": request.method,
-        "path": escape_uri_path(request.path),
-        "query": query or None,
-        "status": status,
-        "duration_ms": round((time.perf_counter() - started) * 1000, 1),
-        "client": client_address(request),
-        "pid": os.getpid(),
-    }
+    duration_ms = round((time.perf_counter() - started) * 1000, 1)
     console = _sole_console()
     if console is None:
-        logger.info("request", extra={"fields": fields})
+        fields = {"method": method, "path": path, "query": query or None, "status": status, "duration_ms": duration_ms}
+        logger.info("request", extra={"fields": {**fields, "client": client, "pid": os.getpid()}})
         return
-    # What logging would write there, without a LogRecord, the caller's frame found, the handlers walked: 30 µs of
-    # a cache hit's 150 in-process (bench/README.md).
-    line = console.formatter.line({"ts": timestamp(time.time()), **_HEAD, **fields})
+    # What logging would write there, without a LogRecord, the caller's frame found, the handlers walked (30 µs of a
+    # cache hit's 150 in-process: bench/README.md); the fields from level to status, the same for every request
+    # answered alike, formatted once (2.6 µs less a line).
+    formatter = console.formatter
+    key = (type(formatter), method, path, query, status)
+    kept = _kept_parts.get(key)
+    if kept is None:
+        kept = formatter.part({**_HEAD, "method": method, "path": path, "query": query or None, "status": status})
+        if len(_kept_parts) >= PARTS_KEPT:
+            _kept_parts.clear()
+        _kept_parts[key] = kept
+    ts = formatter.part({"ts": timestamp(time.time())})
+    line = formatter.line(
+        (ts, kept, formatter.part({"duration_ms": duration_ms, "client": client, "pid": os.getpid()}))
+    )
     console.acquire()
     try:
         console.stream.write(line + console.terminator)
@@ -94,6 +104,8 @@ def log_request(request: HttpRequest, *, query: str, status: int, started: float
         console.release()
 
 
+PARTS_KEPT = 1024
+_kept_parts: dict[tuple, str] = {}
 _HEAD = {"level": "info", "logger": logger.name, "msg": "request"}
 
 

@@ -127,6 +127,18 @@ def test_a_request_line_written_straight_to_the_console_is_the_line_logging_writ
     assert direct["path"] == "/topics/robots%20and%20ai/" and direct["client"] == "192.0.2.7"
 
 
+def test_the_part_of_a_request_line_kept_for_the_next_request_is_kept_per_format(console):
+    read = {LogfmtFormatter: parse_logfmt, JsonFormatter: json.loads}
+    lines = []
+    for formatter in (LogfmtFormatter, JsonFormatter) * 2:
+        console.setFormatter(formatter())
+        fields = read[formatter](request_line(console))
+        assert float(fields.pop("duration_ms")) >= 250 and fields.pop("ts")
+        lines.append(fields)
+    assert lines[0]["method"] == "GET" and lines[0]["query"] == "page=2"
+    assert lines[2] == lines[0] and lines[3] == lines[1]
+
+
 def test_request_lines_reach_every_handler_and_no_disabled_one(console, records):
     console.setFormatter(LogfmtFormatter())
     other = logging.StreamHandler(io.StringIO())

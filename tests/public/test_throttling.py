@@ -152,5 +152,5 @@ def test_rates_come_from_the_environment_and_are_checked():
 def test_client_address(settings, remote, forwarded, proxies, address, bucket):
     settings.TRUSTED_PROXY_COUNT = proxies
     request = RequestFactory().get("/", REMOTE_ADDR=remote, HTTP_X_FORWARDED_FOR=forwarded)
-    assert client_address(request) == address
+    assert client_address(request.META) == address
     assert client_bucket(request) == bucket

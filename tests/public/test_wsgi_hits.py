@@ -18,7 +18,7 @@ from django.utils import timezone
 
 from articles.models import Article
 from articles.services import unpublish_articles
-from newsroom.wsgi_hits import CachedPageHits
+from newsroom.wsgi_hits import CachedPageHits, door_entries, open_door
 from tests.public.conftest import make_article
 from tests.public.test_page_hits import nonce, without_nonce
 
@@ -175,6 +175,70 @@ def test_a_request_handed_to_django_reaches_it_as_the_server_sent_it(app, story)
     assert call(app, "/topics/%D9%A2/").status == 404
     warm(app, "/topics/robots/?q=%D9%A2")
     assert not call(app, "/topics/robots/?q=%D9%A2").through_django
+
+
+class Recording(dict):
+    """An environ that notes the name of each entry read from it or from its copies."""
+
+    def __init__(self, entries: dict, read: set):
+        super().__init__(entries)
+        self.read = read
+
+    def __getitem__(self, name):
+        self.read.add(name)
+        return super().__getitem__(name)
+
+    def get(self, name, default=None):
+        self.read.add(name)
+        return super().get(name, default)
+
+    def __contains__(self, name):
+        self.read.add(name)
+        return super().__contains__(name)
+
+    def copy(self):
+        return Recording(self, self.read)
+
+
+# Read by Django's request but outside a door's verdict: the method and credentials are checked before the door is
+# looked up; the body's type, length and stream play no part in a GET's route.
+BEFORE_OR_BESIDE_A_DOOR = {"REQUEST_METHOD", "HTTP_AUTHORIZATION", "CONTENT_TYPE", "CONTENT_LENGTH", "wsgi.input"}
+PROXIED = {"SECURE_PROXY_SSL_HEADER": ("HTTP_X_FORWARDED_PROTO", "https")}
+
+
+@pytest.mark.parametrize(
+    ("config", "headers", "environ", "exercised"),
+    [
+        ({}, {"Cookie": "theme=dark"}, {}, {"HTTP_COOKIE", "HTTP_HOST", "PATH_INFO", "QUERY_STRING"}),
+        ({"USE_X_FORWARDED_HOST": True}, {"X-Forwarded-Host": "testserver"}, {}, {"HTTP_X_FORWARDED_HOST"}),
+        ({"USE_X_FORWARDED_PORT": True}, {"X-Forwarded-Port": "80"}, {"HTTP_HOST": None}, {"HTTP_X_FORWARDED_PORT"}),
+        ({}, {}, {"HTTP_HOST": None}, {"SERVER_NAME", "SERVER_PORT", "wsgi.url_scheme"}),
+        (PROXIED, {"X-Forwarded-Proto": "https"}, {}, {"HTTP_X_FORWARDED_PROTO"}),
+        ({}, {}, {"SCRIPT_URL": "/news/topics/robots/", "SCRIPT_NAME": "/news"}, {"SCRIPT_URL"}),
+        ({}, {}, {"REDIRECT_URL": "/news/topics/robots/"}, {"REDIRECT_URL"}),
+    ],
+)
+def test_a_door_is_told_apart_by_every_entry_djangos_request_reads_for_it(
+    settings, config, headers, environ, exercised
+):
+    for name, value in config.items():
+        setattr(settings, name, value)
+    sent = EnvironFactory().get("/topics/robots/", {"page": "2"}, headers=headers)
+    sent.update(environ)
+    sent = {name: value for name, value in sent.items() if value is not None}
+    read = set()
+    assert open_door(Recording(sent, read)) is not None
+    assert read >= exercised  # the case takes the branch it is here for
+    assert read - BEFORE_OR_BESIDE_A_DOOR <= set(door_entries())
+
+
+def test_a_request_through_the_proxy_over_https_is_not_answered_from_a_route_left_over_http(app, story, settings):
+    settings.SECURE_PROXY_SSL_HEADER = PROXIED["SECURE_PROXY_SSL_HEADER"]
+    warm(app)
+    assert not call(app).through_django
+    secure = [call(app, headers={"X-Forwarded-Proto": "https"}) for _ in range(3)]
+    assert secure[0].through_django and secure[0].status == 200
+    assert not secure[-1].through_django  # its own route, left by a hit inside Django
 
 
 def test_a_changed_setting_sends_hits_back_to_django(app, story):
