@@ -125,9 +125,10 @@ def parse_file(path: str | Path, base_url: str = "") -> ParseResult:
     return parse_bytes(data, path, base_url)
 
 
-def parse_bytes(data: bytes, path: str, base_url: str = "") -> ParseResult:
-    """`base_url` resolves site-relative image paths (old items link logos as `/assets/...`)."""
-    result = ParseResult(path, content_hash(data))
+def parse_bytes(data: bytes, path: str, base_url: str = "", digest: str | None = None) -> ParseResult:
+    """`base_url` resolves site-relative image paths (old items link logos as `/assets/...`); `digest` is the data's
+    content_hash when the caller has it already (the importer's, which skips unchanged files by it)."""
+    result = ParseResult(path, digest or content_hash(data))
     log = _Collector(path, base_url)
     try:
         raw, stripped = load_front_matter(data)

@@ -25,9 +25,10 @@ def start(matcher: TopicMatcher | None) -> None:
 
 
 def parse_many(
-    items: list[tuple[str, bytes]], base_url: str, matcher: TopicMatcher | None = None
+    items: list[tuple[str, bytes, str]], base_url: str, matcher: TopicMatcher | None = None
 ) -> list[PreparedItem]:
+    """Each item is (path, data, the data's content hash)."""
     # Topics are matched here, beside parsing, rather than in the loader: parsing runs on every core, and the
     # matcher adds nothing to the writing of the previous chunk, which is the import's bottleneck.
     matcher = matcher or _matcher
-    return [prepare(parse_bytes(data, path, base_url), matcher) for path, data in items]
+    return [prepare(parse_bytes(data, path, base_url, digest), matcher) for path, data, digest in items]

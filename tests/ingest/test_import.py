@@ -359,9 +359,9 @@ def parsed_paths(monkeypatch) -> list[str]:
     paths = []
     parse = workers.parse_bytes
 
-    def recording(data: bytes, path: str, base_url: str = ""):
+    def recording(data: bytes, path: str, base_url: str = "", digest: str | None = None):
         paths.append(path)
-        return parse(data, path, base_url)
+        return parse(data, path, base_url, digest)
 
     monkeypatch.setattr(workers, "parse_bytes", recording)  # the name parse_many looks up
     return paths

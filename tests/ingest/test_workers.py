@@ -30,7 +30,9 @@ from articles.topics.terms import TopicSpec
 import os
 niceness = os.nice(0)
 start(TopicMatcher([TopicSpec(1, "AI", "", None, ()), TopicSpec(2, "Robots", "", 1, ("robot",))]))
-(item,) = parse_many([("item.md", sys.stdin.buffer.read())], "")
+data = sys.stdin.buffer.read()
+from articles.ingest.parser import content_hash
+(item,) = parse_many([("item.md", data, content_hash(data))], "")
 conf = sys.modules.get("django.conf")
 apps = sys.modules.get("django.apps")
 print(json.dumps({
