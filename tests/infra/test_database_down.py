@@ -58,9 +58,10 @@ def test_while_the_database_is_down_readers_get_a_503_page_and_the_site_recovers
     assert "Traceback" not in page.text and "OperationalError" not in page.text
     assert page.headers["cache-control"] == "no-store"
     database_up.start()
-    # Recovers by itself: no restart of the workers. The time it takes is bench/soak's figure.
-    wait_until(lambda: site.get("/").status == 200, timeout=30, what="the site serving again")
-    assert {site.get("/").status for _ in range(10)} == {200}
+    # Recovers by itself: no restart of the workers. Each worker's pool tries again at its own pace (within about
+    # one retry interval, newsroom/db_pool.py; the time it takes is bench/soak's figure): one worker may still answer
+    # 503 after the other's first 200, so the site has recovered when ten answers in a row are 200.
+    wait_until(lambda: {site.get("/").status for _ in range(10)} == {200}, timeout=30, what="every worker serving")
     assert site.get("/healthz").status == 200
 
 
